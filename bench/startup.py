@@ -1,0 +1,135 @@
+"""Start-up benchmark: the cost of a `mnemo` process before it does any work, venv against binary.
+
+Every command is run N times, round-robin (so drift on this shared machine hits all of them alike),
+against a baseline measured in the same run: a bare interpreter start (`python -c pass`). Also
+measures, in-process, what hashing `model.onnx` on every call would add to loading the model.
+Writes bench/results/startup.json with the raw samples; bench/render.py turns it into
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+BINARY = ROOT / "dist" / "mnemo"
+RESULTS = ROOT / "bench" / "results" / "startup.json"
+
+
+def summary(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"median": statistics.median(ordered), "p95": p95, "min": ordered[0], "n": len(ordered)}
+
+
+def time_process(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.decode(errors='replace').strip()}")
+    return elapsed
+
+
+def process_bench(runs: int, with_binary: bool) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="mnemo-bench-"))
+    env = {**os.environ, "MNEMO_HOME": str(workdir / "store"), "HF_HUB_OFFLINE": "1"}
+    cases = {
+        "python -c pass (baseline)": [str(VENV_BIN / "python"), "-c", "pass"],
+        "venv: mnemo --version": [str(VENV_BIN / "mnemo"), "--version"],
+        "venv: mnemo --help": [str(VENV_BIN / "mnemo"), "--help"],
+        "venv: mnemo doctor": [str(VENV_BIN / "mnemo"), "doctor"],
+    }
+    if with_binary:
+        cases["binary: mnemo --version"] = [str(BINARY), "--version"]
+        cases["binary: mnemo --help"] = [str(BINARY), "--help"]
+        cases["binary: mnemo doctor"] = [str(BINARY), "doctor"]
+    for argv in cases.values():  # warm the page cache and the model folder once
+        time_process(argv, env)
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(runs):
+        for name, argv in cases.items():
+            samples[name].append(time_process(argv, env))
+    baseline = statistics.median(samples["python -c pass (baseline)"])
+    return {
+        name: {
+            **summary(values),
+            "ratio_to_baseline": statistics.median(values) / baseline,
+            "samples": values,
+        }
+        for name, values in samples.items()
+    }
+
+
+def hash_vs_load(runs: int) -> dict:
+    """Per-call sha256 of model.onnx against the model load it would precede (same process)."""
+    from mnemo_cli.embed import model_files
+    from mnemo_cli.embed.embedder import Embedder
+
+    folder = model_files.resolve_model_dir()
+    hashes, stats, loads = [], [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        model_files.sha256_of(folder / "model.onnx")
+        hashes.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        model_files.resolve_model_dir()
+        stats.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        Embedder().load()
+        loads.append(time.perf_counter() - started)
+    load = statistics.median(loads)
+    return {
+        "sha256 of model.onnx": {**summary(hashes), "ratio_to_load": statistics.median(hashes) / load},
+        "stamp check (resolve_model_dir)": {
+            **summary(stats),
+            "ratio_to_load": statistics.median(stats) / load,
+        },
+        "model load (fastembed)": {**summary(loads), "ratio_to_load": 1.0},
+        "samples": {"hash": hashes, "stamp": stats, "load": loads},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    with_binary = BINARY.is_file()
+    if not with_binary:
+        print("dist/mnemo not found: run `make binary` to include the binary", file=sys.stderr)
+    result = {
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "runs": args.runs,
+        "processes": process_bench(args.runs, with_binary),
+        "model_check": hash_vs_load(max(5, args.runs // 3)),
+        "binary_bytes": BINARY.stat().st_size if with_binary else None,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    for name, row in result["processes"].items():
+        print(
+            f"{name:32} median {row['median'] * 1000:7.1f} ms  p95 {row['p95'] * 1000:7.1f} ms  "
+            f"×{row['ratio_to_baseline']:.2f} of baseline"
+        )
+    for name, row in result["model_check"].items():
+        if name != "samples":
+            share = row["ratio_to_load"] * 100
+            print(f"{name:32} median {row['median'] * 1000:7.2f} ms  = {share:.1f}% of a load")
+
+
+if __name__ == "__main__":
+    main()

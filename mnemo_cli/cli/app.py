@@ -1,0 +1,120 @@
+"""The `mnemo` command tree and the one place where errors become messages and exit codes.
+
+Importing this module must stay cheap: command modules import their heavy dependencies (numpy,
+fastembed, onnxruntime, usearch) inside the command function, never at module level.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from mnemo_cli import __version__
+from mnemo_cli.cli import doctor_cmd, exit_codes, output
+from mnemo_cli.errors import MnemoError
+
+app = typer.Typer(
+    name="mnemo",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"mnemo {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", help="Print the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback when a command fails.")] = False,
+) -> None:
+    """Private, local-first long-term memory for people and LLM agents.
+
+    Memories stay on your disk, encrypted; recall finds them by meaning and by words.
+    """
+
+
+app.command("doctor")(doctor_cmd.doctor)
+
+
+def run(args: list[str]) -> int:
+    """Run the command line `args` and return the exit code; never raises."""
+    debug = "--debug" in args or bool(os.environ.get("MNEMO_DEBUG"))
+    try:
+        result = typer.main.get_command(app).main(args=args, prog_name="mnemo", standalone_mode=False)
+        return result if isinstance(result, int) else exit_codes.OK
+    except MnemoError as e:
+        if debug:
+            traceback.print_exc()
+        output.error(str(e), e.hint)
+        return exit_codes.exit_code_for(e)
+    except typer.TyperException as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # bare `mnemo`: the help, as a usage error
+            sys.stderr.write(e.format_message().rstrip("\n") + "\n")
+        else:
+            output.error(_as_message(e.format_message()), _usage_hint(e))
+        return exit_codes.USAGE
+    except typer.Abort:
+        output.error("aborted")
+        return exit_codes.INTERRUPTED
+    except KeyboardInterrupt:
+        output.error("interrupted")
+        return exit_codes.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`mnemo recall ... | head -1`): not an error worth a message.
+        _silence_stdout()
+        return exit_codes.OK
+    except Exception as e:  # the last resort: anything unexpected is exit 1, one line
+        if debug:
+            traceback.print_exc()
+        output.error(
+            f"internal error: {type(e).__name__}: {_first_line(str(e))}",
+            None if debug else "run again with --debug for a traceback, and report it",
+        )
+        return exit_codes.INTERNAL
+
+
+def main() -> None:
+    """Console-script entry point."""
+    code = run(sys.argv[1:])
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    sys.exit(code)
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else "unknown error"
+
+
+def _as_message(text: str) -> str:
+    """Click's "No such option: --x." in our style: lowercase start, no final period."""
+    line = _first_line(text).rstrip(".")
+    return line[:1].lower() + line[1:]
+
+
+def _usage_hint(error: Exception) -> str:
+    ctx = getattr(error, "ctx", None)
+    return f"try '{ctx.command_path if ctx is not None else 'mnemo'} --help'"
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,107 @@
+"""The command tree as a whole: version, help, usage errors and the one error handler."""
+
+from __future__ import annotations
+
+import pytest
+
+from mnemo_cli import __version__, errors
+from mnemo_cli.cli import app as app_module
+from mnemo_cli.cli import exit_codes
+from mnemo_cli.store import doctor
+from tests.conftest import run_mnemo
+
+
+def test_version() -> None:
+    done = run_mnemo("--version")
+    assert done.returncode == 0
+    assert done.stdout == f"mnemo {__version__}\n"
+    assert done.stderr == ""
+
+
+def test_help_lists_commands_and_is_plain_text() -> None:
+    done = run_mnemo("--help")
+    assert done.returncode == 0
+    assert "doctor" in done.stdout
+    assert "\x1b[" not in done.stdout  # no ANSI escapes when piped
+
+
+def test_no_arguments_prints_usage_and_exits_2() -> None:
+    done = run_mnemo()
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("Usage: mnemo")
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "hint"),
+    [
+        (["frobnicate"], "mnemo: error: no such command 'frobnicate'", "try 'mnemo --help'"),
+        (["doctor", "--frob"], "mnemo: error: no such option: --frob", "try 'mnemo doctor --help'"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(args: list[str], message: str, hint: str) -> None:
+    done = run_mnemo(*args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [message, f"mnemo: hint: {hint}"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"), exit_codes.EXIT_CODES, ids=lambda v: getattr(v, "__name__", str(v))
+)
+def test_each_error_kind_maps_to_its_exit_code(
+    kind: type[errors.MnemoError], code: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    def failing() -> None:
+        raise kind("something precise went wrong")
+
+    monkeypatch.setattr(doctor, "diagnose", failing)
+    assert app_module.run(["doctor"]) == code
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "mnemo: error: something precise went wrong\n"
+
+
+def test_model_integrity_error_is_an_integrity_failure() -> None:
+    assert exit_codes.exit_code_for(errors.ModelIntegrityError("x")) == 5
+    assert exit_codes.exit_code_for(errors.ModelError("x")) == 1
+
+
+def test_unexpected_exception_is_exit_1_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(doctor, "diagnose", broken)
+    assert app_module.run(["doctor"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "mnemo: error: internal error: RuntimeError: boom",
+        "mnemo: hint: run again with --debug for a traceback, and report it",
+    ]
+
+
+def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(doctor, "diagnose", broken)
+    assert app_module.run(["--debug", "doctor"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.rstrip().endswith("mnemo: error: internal error: RuntimeError: boom")
+
+
+def test_hint_is_printed_after_the_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    def failing() -> None:
+        raise errors.ModelError("model file not found: /x/model.onnx", hint="reinstall mnemo")
+
+    monkeypatch.setattr(doctor, "diagnose", failing)
+    assert app_module.run(["doctor"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "mnemo: error: model file not found: /x/model.onnx",
+        "mnemo: hint: reinstall mnemo",
+    ]

@@ -1,0 +1,49 @@
+"""Every test runs isolated from the user's environment: no MNEMO_* settings leak in, the store and
+cache folders are temporary, the KDF is weakened and the network is off."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One model cache per test session, so the model folder is assembled (and hashed) once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("MNEMO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MNEMO_HOME", str(tmp_path / "store"))
+    monkeypatch.setenv("MNEMO_CACHE_DIR", str(model_cache))
+    monkeypatch.setenv("MNEMO_TESTONLY_WEAKEN_KDF", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def run_mnemo(
+    *args: str,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a real process, the way a user or a script does (`python -m mnemo_cli`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mnemo_cli", *args],
+        capture_output=True,
+        text=True,
+        input=input,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=timeout,
+    )

@@ -1,0 +1,66 @@
+"""The frozen one-file binary, run from a folder outside the repository, offline (`make smoke`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mnemo_cli import __version__
+from mnemo_cli.embed import model_files
+
+# Read at collection: the autouse clean_env fixture clears every MNEMO_* variable before a test runs.
+BINARY = os.environ.get("MNEMO_BINARY")
+
+pytestmark = [
+    pytest.mark.binary,
+    pytest.mark.skipif(not BINARY, reason="set MNEMO_BINARY (make smoke)"),
+]
+
+
+def run_binary(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path / "home"),
+        "MNEMO_HOME": str(tmp_path / "store"),
+        "HF_HUB_OFFLINE": "1",
+        "TMPDIR": str(tmp_path),
+    }
+    return subprocess.run(
+        [str(BINARY), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_version(tmp_path: Path) -> None:
+    done = run_binary(tmp_path, "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"mnemo {__version__}\n"
+
+
+def test_doctor_embeds_with_the_bundled_model(tmp_path: Path) -> None:
+    done = run_binary(tmp_path, "doctor", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is True
+    assert report["frozen"] is True
+    assert report["model"]["dimension"] == 384
+    assert report["model"]["sha256"] == model_files.EXPECTED["model.onnx"][0]
+    assert report["versions"]["fastembed"] == "0.9.1"
+    # The model came from inside the binary, not from a cache folder or the repository.
+    assert "/mnemo_cli/embed/model" in report["model"]["path"]
+    assert not report["model"]["path"].startswith(str(Path(__file__).parent.parent))
+    assert not (tmp_path / "home" / ".cache").exists()
+
+
+def test_usage_error(tmp_path: Path) -> None:
+    done = run_binary(tmp_path, "frobnicate")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == "mnemo: error: no such command 'frobnicate'"
