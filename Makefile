@@ -47,6 +47,7 @@ smoke: binary
 
 bench: dev
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/startup.py
+	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/render.py
 
 lock: dev

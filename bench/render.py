@@ -38,8 +38,7 @@ def startup_tables(result: dict) -> str:
     if result.get("binary_bytes"):
         rows += [
             "",
-            f"One-file binary `dist/mnemo`: {result['binary_bytes'] / 1e6:.0f} MB "
-            "(archive stored uncompressed).",
+            f"One-file binary `dist/mnemo`: {result['binary_bytes'] / 1e6:.0f} MB (archive stored uncompressed).",
         ]
     rows += ["", "| model check, in-process | median | share of one model load |", "| --- | ---: | ---: |"]
     for name, row in result["model_check"].items():
@@ -48,12 +47,40 @@ def startup_tables(result: dict) -> str:
     return "\n".join(rows)
 
 
+def storage_tables(result: dict) -> str:
+    def ms(row: dict, key: str = "median") -> str:
+        return f"{row[key] * 1000:.2f} ms"
+
+    pw, kf = result["unlock_passphrase"], result["unlock_keyfile"]
+    append, raw = result["append_one_record"], result["raw_write_fdatasync"]
+    rows = [
+        "| operation | median | p95 | baseline (same run) | × baseline |",
+        "| --- | ---: | ---: | --- | ---: |",
+        f"| unlock with a passphrase ({result['kdf']}) | {ms(pw)} | {ms(pw, 'p95')} | unlock with a keyfile: "
+        f"{ms(kf)} | {pw['median'] / kf['median']:.1f} |",
+        f"| append one record (fdatasync + HEAD replace) | {ms(append)} | {ms(append, 'p95')} | raw write + "
+        f"fdatasync of the same bytes: {ms(raw)} | {append['median'] / raw['median']:.1f} |",
+        "",
+        f"A typical memory record body is {result['typical_record_body_bytes']} bytes "
+        "(~200 characters of text, tags, a timestamp and a 384-d float32 embedding).",
+        "",
+        "| record body | frame on disk | overhead | frame / body |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    for size, row in result["frame_overhead_by_body_size"].items():
+        rows.append(f"| {size} B | {row['frame_bytes']} B | {row['overhead_bytes']} B | {row['ratio']:.2f} |")
+    return "\n".join(rows)
+
+
 def main() -> int:
-    source = ROOT / "bench" / "results" / "startup.json"
-    if not source.is_file():
-        print("no bench/results/startup.json: run `make bench`", file=sys.stderr)
-        return 1
-    blocks = {"startup": startup_tables(json.loads(source.read_text(encoding="utf-8")))}
+    renderers = {"startup": startup_tables, "storage": storage_tables}
+    blocks = {}
+    for name, render_block in renderers.items():
+        source = ROOT / "bench" / "results" / f"{name}.json"
+        if not source.is_file():
+            print(f"no bench/results/{name}.json: run `make bench`", file=sys.stderr)
+            return 1
+        blocks[name] = render_block(json.loads(source.read_text(encoding="utf-8")))
     text = DOC.read_text(encoding="utf-8")
     for name, body in blocks.items():
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)

@@ -38,6 +38,10 @@ class IntegrityError(MnemoError):
     """Data on disk failed a checksum, a tag or a structural check."""
 
 
+class UnsupportedFormat(IntegrityError):
+    """A file was written in a format version (or cipher suite) this mnemo cannot read."""
+
+
 class StoreBusy(MnemoError):
     """Another process held the store's lock for longer than the wait limit."""
 

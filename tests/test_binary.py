@@ -64,3 +64,26 @@ def test_usage_error(tmp_path: Path) -> None:
     done = run_binary(tmp_path, "frobnicate")
     assert done.returncode == 2
     assert done.stderr.splitlines()[0] == "mnemo: error: no such command 'frobnicate'"
+
+
+def test_init_and_verify_with_a_keyfile(tmp_path: Path) -> None:
+    # libsodium (PyNaCl) and argon2 must be inside the binary, not borrowed from a venv.
+    keyfile = tmp_path / "agent.key"
+    done = run_binary(tmp_path, "init", "--keyfile", str(keyfile), "--json")
+    assert done.returncode == 0, done.stderr
+    assert [s["kind"] for s in json.loads(done.stdout)["slots"]] == ["keyfile", "recovery"]
+    env_done = subprocess.run(
+        [str(BINARY), "verify"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "MNEMO_HOME": str(tmp_path / "store"),
+            "MNEMO_KEYFILE": str(keyfile),
+        },
+        timeout=120,
+    )
+    assert env_done.returncode == 0, env_done.stderr
+    assert "is intact" in env_done.stdout

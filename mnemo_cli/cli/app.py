@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from mnemo_cli import __version__
-from mnemo_cli.cli import doctor_cmd, exit_codes, output
+from mnemo_cli.cli import doctor_cmd, exit_codes, init_cmd, output, verify_cmd
 from mnemo_cli.errors import MnemoError
 
 app = typer.Typer(
@@ -37,9 +37,7 @@ def _show_version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", "-V", help="Print the version and exit.", callback=_show_version, is_eager=True
-        ),
+        typer.Option("--version", "-V", help="Print the version and exit.", callback=_show_version, is_eager=True),
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback when a command fails.")] = False,
 ) -> None:
@@ -49,6 +47,8 @@ def _root(
     """
 
 
+app.command("init")(init_cmd.init)
+app.command("verify")(verify_cmd.verify)
 app.command("doctor")(doctor_cmd.doctor)
 
 
@@ -91,6 +91,7 @@ def run(args: list[str]) -> int:
 
 def main() -> None:
     """Console-script entry point."""
+    os.umask(0o077)  # nothing mnemo creates is for other users' eyes
     code = run(sys.argv[1:])
     try:
         sys.stdout.flush()

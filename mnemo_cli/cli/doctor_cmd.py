@@ -10,9 +10,7 @@ from mnemo_cli.cli import output
 
 
 def doctor(
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print the report as one JSON document.")
-    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as one JSON document.")] = False,
 ) -> None:
     """Check that mnemo can work here, offline.
 
@@ -64,9 +62,7 @@ def _plain_lines(report) -> list[str]:
         lines.append(f"model sha256: {model['sha256']} (verified)")
     if "dimension" in model:
         lines.append(f"dimension: {model['dimension']}")
-        lines.append(
-            f"model load: {model['load_seconds']:.3f} s, one embedding: {model['embed_seconds']:.3f} s"
-        )
+        lines.append(f"model load: {model['load_seconds']:.3f} s, one embedding: {model['embed_seconds']:.3f} s")
     lines.extend(f"{name}: {version}" for name, version in report.versions.items())
     lines.extend(f"check {c.name}: {'ok' if c.ok else 'FAILED'} ({c.detail})" for c in report.checks)
     return lines

@@ -136,9 +136,7 @@ def _check_sizes(folder: Path) -> None:
         except OSError:
             raise ModelError(f"model file not found: {folder / name}", hint=_REINSTALL_HINT) from None
         if actual != size:
-            raise ModelIntegrityError(
-                f"model file {name} is {actual} bytes, expected {size}", hint=_REINSTALL_HINT
-            )
+            raise ModelIntegrityError(f"model file {name} is {actual} bytes, expected {size}", hint=_REINSTALL_HINT)
 
 
 def _identities(folder: Path) -> dict[str, list[int]] | None:

@@ -46,9 +46,7 @@ def test_usage_errors_are_one_line_exit_2(args: list[str], message: str, hint: s
     assert done.stderr.splitlines() == [message, f"mnemo: hint: {hint}"]
 
 
-@pytest.mark.parametrize(
-    ("kind", "code"), exit_codes.EXIT_CODES, ids=lambda v: getattr(v, "__name__", str(v))
-)
+@pytest.mark.parametrize(("kind", "code"), exit_codes.EXIT_CODES, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_each_error_kind_maps_to_its_exit_code(
     kind: type[errors.MnemoError], code: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
@@ -93,9 +91,7 @@ def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     assert err.rstrip().endswith("mnemo: error: internal error: RuntimeError: boom")
 
 
-def test_hint_is_printed_after_the_error(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
+def test_hint_is_printed_after_the_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     def failing() -> None:
         raise errors.ModelError("model file not found: /x/model.onnx", hint="reinstall mnemo")
 

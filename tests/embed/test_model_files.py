@@ -75,14 +75,10 @@ def test_a_changed_file_is_hashed_again(fresh_cache: Path, monkeypatch: pytest.M
         os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def test_a_corrupt_model_is_refused(
-    fresh_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_corrupt_model_is_refused(fresh_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = corrupt_copy(tmp_path)
     monkeypatch.setattr(model_files, "onnx_source", lambda: bad)
-    with pytest.raises(
-        ModelIntegrityError, match=r"model file model.onnx has sha256 [0-9a-f]{16}…, expected 8199"
-    ):
+    with pytest.raises(ModelIntegrityError, match=r"model file model.onnx has sha256 [0-9a-f]{16}…, expected 8199"):
         model_files.resolve_model_dir()
     # Nothing half-made is left for the next call to trust.
     assert not (fresh_cache / "models" / f"{model_files.MODEL_ID}-8199be6f699a").exists()
@@ -97,9 +93,7 @@ def test_a_model_corrupted_after_assembly_is_caught(fresh_cache: Path, tmp_path:
         model_files.resolve_model_dir()
 
 
-def test_a_broken_link_is_reassembled(
-    fresh_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_broken_link_is_reassembled(fresh_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A venv that was moved or rebuilt leaves links pointing nowhere.
     real = model_files.onnx_source()
     moved = tmp_path / "moved" / "model.onnx"
@@ -130,9 +124,7 @@ def test_unwritable_cache_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
     assert raised.value.hint == "set MNEMO_CACHE_DIR to a writable folder"
 
 
-def test_falls_back_to_copies_where_links_are_refused(
-    fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_falls_back_to_copies_where_links_are_refused(fresh_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_links(src: object, dst: object) -> None:
         raise OSError(1, "Operation not permitted")
 

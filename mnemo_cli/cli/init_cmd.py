@@ -1,0 +1,121 @@
+"""`mnemo init`: create an encrypted store and show its recovery key, once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mnemo_cli.cli import output
+
+
+def init(
+    keyfile: Annotated[
+        Path | None,
+        typer.Option(
+            "--keyfile",
+            help="Also create a new keyfile at PATH (32 random bytes, mode 0600) that opens the store: "
+            "for cron jobs and agents (MNEMO_KEYFILE=PATH).",
+            metavar="PATH",
+        ),
+    ] = None,
+    kdf: Annotated[
+        str,
+        typer.Option(
+            "--kdf",
+            help="Passphrase hardening: 'default' (Argon2id t=3, 64 MiB, p=4) or 'sensitive' (t=4, 1 GiB, p=4).",
+        ),
+    ] = "default",
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")] = False,
+) -> None:
+    """Create a new encrypted store at MNEMO_HOME (default: the user data folder).
+
+    The passphrase comes from MNEMO_PASSPHRASE_FD, MNEMO_PASSPHRASE_FILE, MNEMO_PASSCOMMAND or
+    MNEMO_PASSPHRASE, else it is asked twice on the terminal. With --keyfile and no terminal, the
+    store opens with the keyfile (and the recovery key) only. MNEMO_KEYFILE naming an existing
+    keyfile adds a slot for it. The recovery key is printed once, now: keep it offline.
+
+    Example: mnemo init --keyfile ~/.config/mnemo/agent.key
+
+    Exit codes: 0 created; 2 bad option, or the keyfile already exists; 3 no secret given; 4 a
+    store already exists there; 8 the folder cannot be written.
+    """
+    from mnemo_cli.errors import AuthenticationError
+    from mnemo_cli.log import fileops
+    from mnemo_cli.store import secret_sources
+    from mnemo_cli.store.keyfiles import create_keyfile
+    from mnemo_cli.store.location import store_path
+    from mnemo_cli.store.store import Store, _check_free
+
+    path = store_path()
+    _check_free(path)
+    secrets_for_slots = []
+    found = secret_sources.configured()
+    if found == ["MNEMO_KEYFILE"]:
+        secrets_for_slots.append(secret_sources.unlock_secret())
+    passphrase = secret_sources.new_passphrase(ask=not found)
+    if passphrase is not None:
+        secrets_for_slots.insert(0, passphrase)
+    if keyfile is None and not secrets_for_slots:
+        raise AuthenticationError(
+            "no secret for the new store and no terminal to ask on",
+            hint="set MNEMO_PASSPHRASE_FILE (or another source in docs/cli.md), or pass --keyfile PATH",
+        )
+    created_keyfile = None
+    if keyfile is not None:
+        keyfile = keyfile.expanduser()
+        secrets_for_slots.append(create_keyfile(keyfile))
+        created_keyfile = keyfile
+    try:
+        store = Store.create(path, secrets_for_slots, kdf=kdf)
+    except Exception:
+        if created_keyfile is not None:
+            fileops.unlink(created_keyfile)  # it would open nothing
+        raise
+    slots = [_describe(slot, secrets_for_slots) for slot in store.slots]
+    if json_output:
+        output.emit_json(
+            {
+                "path": str(store.path),
+                "store_id": store.store_id.hex(),
+                "slots": slots,
+                "recovery_key": store.recovery_key,
+            }
+        )
+        return
+    lines = [f"created a mnemo store at {store.path}", "key slots:"]
+    lines += [f"  {s['slot']}: {s['kind']}{_detail(s)}" for s in slots]
+    lines += [
+        "",
+        "recovery key (shown only now; keep it offline: it opens the store if every other secret is lost):",
+        "",
+        f"    {store.recovery_key}",
+        "",
+    ]
+    output.emit_lines(lines)
+
+
+def _describe(slot, secret_list) -> dict:
+    entry: dict = {"slot": slot.slot_id, "kind": slot.kind_name}
+    if slot.params is not None:
+        entry["kdf"] = {
+            "algorithm": "argon2id",
+            "time_cost": slot.params.time_cost,
+            "memory_kib": slot.params.memory_kib,
+            "parallelism": slot.params.parallelism,
+        }
+    if slot.kind_name == "keyfile":
+        sources = [s.source for s in secret_list if s.kind == "keyfile"]
+        if sources:
+            entry["keyfile"] = sources[0].removeprefix("keyfile ")
+    return entry
+
+
+def _detail(entry: dict) -> str:
+    if "kdf" in entry:
+        k = entry["kdf"]
+        return f" (argon2id t={k['time_cost']} m={k['memory_kib']} KiB p={k['parallelism']})"
+    if "keyfile" in entry:
+        return f" ({entry['keyfile']})"
+    return ""

@@ -1,0 +1,281 @@
+"""Every read and write of a store's files goes through this module, and nothing else touches them.
+
+That makes failures testable the way SQLite tests its VFS: each *mutating* call (create, write,
+fsync, fdatasync, truncate, rename, unlink, mkdir, directory fsync) is counted, and a test can make
+the N-th one crash the process or fail with an errno:
+
+- `MNEMO_TESTONLY_FAULT_AT=N` in the environment: `os._exit(137)` just before the N-th mutating
+  call (`MNEMO_TESTONLY_FAULT_ERRNO=E` instead fails it, and every later one, with errno E);
+- `inject(Fault(...))` in-process: raise `SimulatedCrash` (a BaseException, so nothing catches it
+  by accident) or `OSError`.
+
+OS errors on mutating calls become `StorageIOError` (exit 8) naming the operation and the file.
+"""
+
+from __future__ import annotations
+
+import errno as errno_codes
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mnemo_cli.errors import StorageIOError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+class SimulatedCrash(BaseException):
+    """Raised by an injected crash: the process 'dies' before the call; no cleanup may write."""
+
+
+@dataclass
+class Fault:
+    at: int
+    action: str = "crash"  # "crash" (raise SimulatedCrash), "exit" (os._exit) or "errno"
+    errno: int = errno_codes.EIO
+    persistent: bool = False
+
+
+_calls = 0
+_fault: Fault | None = None
+
+
+def _fault_from_env() -> Fault | None:
+    at = os.environ.get("MNEMO_TESTONLY_FAULT_AT")
+    if not at:
+        return None
+    code = os.environ.get("MNEMO_TESTONLY_FAULT_ERRNO")
+    if code:
+        return Fault(at=int(at), action="errno", errno=int(code), persistent=True)
+    return Fault(at=int(at), action="exit")
+
+
+_fault = _fault_from_env()
+
+
+def inject(fault: Fault | None) -> None:
+    """Arm `fault` (counting restarts from zero), or disarm with None."""
+    global _calls, _fault
+    _calls = 0
+    _fault = fault
+
+
+def mutating_calls() -> int:
+    """How many mutating calls were made since the last `inject` (or process start)."""
+    return _calls
+
+
+def _mutating(op: str, path: object) -> None:
+    global _calls
+    _calls += 1
+    fault = _fault
+    if fault is None or not (_calls == fault.at or (fault.persistent and _calls > fault.at)):
+        return
+    if fault.action == "exit":
+        os._exit(137)
+    if fault.action == "crash":
+        raise SimulatedCrash(f"crash before {op} {path} (mutating call {_calls})")
+    raise OSError(fault.errno, os.strerror(fault.errno), str(path))
+
+
+def _io_error(op: str, path: object, e: OSError) -> StorageIOError:
+    error = StorageIOError(f"cannot {op} {path}: {e.strerror or e}")
+    error.errno = e.errno  # type: ignore[attr-defined]
+    return error
+
+
+# -- mutating calls ---------------------------------------------------------------------------
+
+
+def create_exclusive(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Create `path` (0600, must not exist, never through a symlink), write `data`, fsync."""
+    try:
+        _mutating("create", path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, FILE_MODE)
+    except FileExistsError:
+        raise
+    except OSError as e:
+        raise _io_error("create", path, e) from None
+    try:
+        write_all(fd, data, path)
+        if sync:
+            fsync(fd, path)
+    finally:
+        os.close(fd)
+
+
+def write_all(fd: int, data: bytes, path: object) -> None:
+    view = memoryview(data)
+    try:
+        _mutating("write", path)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    except OSError as e:
+        raise _io_error("write", path, e) from None
+
+
+def fsync(fd: int, path: object) -> None:
+    try:
+        _mutating("fsync", path)
+        os.fsync(fd)
+    except OSError as e:
+        raise _io_error("fsync", path, e) from None
+
+
+def fdatasync(fd: int, path: object) -> None:
+    try:
+        _mutating("fdatasync", path)
+        os.fdatasync(fd)
+    except OSError as e:
+        raise _io_error("fdatasync", path, e) from None
+
+
+def truncate(fd: int, size: int, path: object) -> None:
+    try:
+        _mutating("truncate", path)
+        os.ftruncate(fd, size)
+    except OSError as e:
+        raise _io_error("truncate", path, e) from None
+
+
+def replace(src: Path, dst: Path) -> None:
+    try:
+        _mutating("rename", dst)
+        os.replace(src, dst)
+    except OSError as e:
+        raise _io_error("rename", dst, e) from None
+
+
+def rename_dir(src: Path, dst: Path) -> None:
+    """rename(2) of a directory: replaces `dst` only if it is an empty directory."""
+    try:
+        _mutating("rename", dst)
+        os.rename(src, dst)
+    except OSError as e:
+        if e.errno in (errno_codes.ENOTEMPTY, errno_codes.EEXIST):
+            raise FileExistsError(e.errno, e.strerror, str(dst)) from None
+        raise _io_error("rename", dst, e) from None
+
+
+def unlink(path: Path) -> None:
+    try:
+        _mutating("unlink", path)
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        raise _io_error("delete", path, e) from None
+
+
+def mkdir(path: Path) -> None:
+    """Create a directory 0700 (whatever the umask); FileExistsError passes through."""
+    try:
+        _mutating("mkdir", path)
+        os.mkdir(path, DIR_MODE)
+        os.chmod(path, DIR_MODE)
+    except FileExistsError:
+        raise
+    except OSError as e:
+        raise _io_error("create directory", path, e) from None
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory, so a rename or create inside it survives power loss."""
+    try:
+        _mutating("fsync", path)
+        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise _io_error("fsync directory", path, e) from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` all at once: tmp file (0600) → fsync → rename → fsync dir."""
+    tmp = path.with_name(path.name + ".tmp")
+    if os.path.lexists(tmp):
+        unlink(tmp)  # left by a crash; we hold the lock, so nobody else is writing it
+    create_exclusive(tmp, data)
+    replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a directory of plain files (an abandoned init); counted per file."""
+    for child in sorted(path.iterdir(), reverse=True):
+        if child.is_dir() and not child.is_symlink():
+            remove_tree(child)
+        else:
+            unlink(child)
+    try:
+        _mutating("rmdir", path)
+        os.rmdir(path)
+    except OSError as e:
+        raise _io_error("delete directory", path, e) from None
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def read_file(path: Path) -> bytes:
+    """The whole file; FileNotFoundError passes through (callers know what a missing file means)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise _io_error("read", path, e) from None
+
+
+def open_read(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDONLY | _O_CLOEXEC)
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise _io_error("open", path, e) from None
+
+
+def open_lock(path: Path) -> int:
+    """The lock file's descriptor (created 0600 if missing, never through a symlink); not counted:
+    creating an empty lock file changes no data."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, FILE_MODE)
+    except OSError as e:
+        raise _io_error("open", path, e) from None
+
+
+def open_append(path: Path) -> int:
+    """An O_RDWR|O_APPEND descriptor on an existing file (writes go to its end)."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_APPEND | _O_NOFOLLOW | _O_CLOEXEC)
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise _io_error("open", path, e) from None
+
+
+def pread(fd: int, size: int, offset: int, path: object) -> bytes:
+    chunks = []
+    try:
+        while size > 0:
+            chunk = os.pread(fd, min(size, 1 << 24), offset)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+            offset += len(chunk)
+    except OSError as e:
+        raise _io_error("read", path, e) from None
+    return b"".join(chunks)
+
+
+def file_size(fd: int) -> int:
+    return os.fstat(fd).st_size

@@ -1,0 +1,166 @@
+"""The journal: a store's log file and its HEAD, read with chain checks and appended atomically.
+
+Commit protocol (docs/format.md, "Writing"): exclusive lock → read HEAD → check the log ends as
+HEAD says, trim whatever lies beyond it (an uncommitted or torn tail) → append all frames of the
+commit in one write → fdatasync → replace HEAD (tmp, fsync, rename, fsync dir) → unlock. HEAD is
+the commit point: frames beyond it are never read, so a batch is all or nothing.
+
+Readers take the shared lock only while they open HEAD and the log, then read from the open
+descriptor: an append-only file read up to HEAD's length is stable while writers go on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from mnemo_cli.crypto import aead
+from mnemo_cli.crypto.kdf import subkey
+from mnemo_cli.errors import IntegrityError
+from mnemo_cli.log import fileops, frames, head, layout
+from mnemo_cli.log.frames import ChainPoint, FrameError, LogHeader
+from mnemo_cli.log.head import Head
+from mnemo_cli.log.lock import StoreLock
+
+_READ_CHUNK = 4 * 1024 * 1024
+
+
+class Journal:
+    def __init__(self, store: Path, store_id: bytes, data_key: bytes) -> None:
+        self.store = store
+        self.store_id = store_id
+        self._log_key = subkey(data_key, "log")
+        self._head_key = subkey(data_key, "head")
+        #: Messages about repairs this journal made (trimmed tails), for the caller to show.
+        self.notes: list[str] = []
+
+    # -- creation -------------------------------------------------------------------------------
+
+    def initialise(self, key_id: int) -> Head:
+        """Write an empty generation (log header) and its HEAD into a store folder being created."""
+        gen = aead.random_bytes(16)
+        fileops.mkdir(self.store / layout.LOG_DIR)
+        header = frames.encode_header(LogHeader(self.store_id, gen, key_id))
+        fileops.create_exclusive(layout.log_path(self.store, gen), header)
+        fileops.fsync_dir(self.store / layout.LOG_DIR)
+        point = frames.genesis(self._log_key, header)
+        anchor = Head(gen, key_id, 0, point.offset, 0, point.tag, 0)
+        head.write(self.store, anchor, self._head_key, self.store_id)
+        return anchor
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def read_head(self) -> Head:
+        return head.read(self.store, self._head_key, self.store_id)
+
+    def replay(self, *, lock_wait: float | None = None) -> Iterator[bytes]:
+        """Every committed body, oldest first, each checked against the chain; ends exactly on HEAD."""
+        with StoreLock(self.store / layout.LOCK).acquire(exclusive=False, wait=lock_wait):
+            anchor = self.read_head()
+            path, fd = self._open_log(anchor, fileops.open_read)
+        try:
+            yield from self._read(fd, path, anchor)
+        finally:
+            os.close(fd)
+
+    def _open_log(self, anchor: Head, opener: Callable[[Path], int]) -> tuple[Path, int]:
+        path = layout.log_path(self.store, anchor.gen)
+        try:
+            return path, opener(path)
+        except FileNotFoundError:
+            raise IntegrityError(f"{path}: missing (HEAD names this generation)") from None
+
+    @staticmethod
+    def _size_at_least_head(fd: int, path: Path, anchor: Head) -> int:
+        size = fileops.file_size(fd)
+        if size < anchor.log_bytes:
+            raise IntegrityError(f"{path}: {size} bytes, but HEAD says {anchor.log_bytes}: the log was truncated")
+        return size
+
+    def _read(self, fd: int, path: Path, anchor: Head) -> Iterator[bytes]:
+        self._size_at_least_head(fd, path, anchor)
+        header_bytes = fileops.pread(fd, frames.HEADER_SIZE, 0, path)
+        header = self._check_header(header_bytes, path, anchor)
+        point = frames.genesis(self._log_key, header_bytes)
+        buffer = b""
+        buffer_start = point.offset
+        while point.offset < anchor.log_bytes:
+            start = point.offset - buffer_start
+            try:
+                body, point = frames.open_frame(self._log_key, header, point, buffer, start)
+            except FrameError as e:
+                if not e.incomplete or buffer_start + len(buffer) >= anchor.log_bytes:
+                    raise IntegrityError(f"{path}: frame {point.frames} at offset {point.offset}: {e}") from None
+                # Need more bytes: keep the unread part, read the next chunk (never past HEAD).
+                buffer = buffer[start:]
+                buffer_start = point.offset
+                want = min(_READ_CHUNK, anchor.log_bytes - buffer_start - len(buffer))
+                more = fileops.pread(fd, want, buffer_start + len(buffer), path)
+                if not more:
+                    raise IntegrityError(f"{path}: the log shrank while it was being read") from None
+                buffer += more
+                continue
+            yield body
+        if (point.frames, point.tag) != (anchor.frames, anchor.last_tag):
+            raise IntegrityError(f"{path}: the log does not end where HEAD says (rolled back or spliced)")
+
+    def _check_header(self, header_bytes: bytes, path: Path, anchor: Head) -> LogHeader:
+        if anchor.log_bytes < frames.HEADER_SIZE or (anchor.frames > 0) != (anchor.last_offset >= frames.HEADER_SIZE):
+            raise IntegrityError(f"{self.store / layout.HEAD}: names an impossible log position")
+        try:
+            header = frames.decode_header(header_bytes)
+        except FrameError as e:
+            raise IntegrityError(f"{path}: log header: {e}") from None
+        if header.store_id != self.store_id or header.gen != anchor.gen or header.key_id != anchor.key_id:
+            raise IntegrityError(f"{path}: log header names another store, generation or key")
+        return header
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def append(self, bodies: Sequence[bytes], *, lock_wait: float | None = None) -> Head:
+        """Commit `bodies` as consecutive frames, all or nothing. Returns the new HEAD."""
+        with StoreLock(self.store / layout.LOCK).acquire(exclusive=True, wait=lock_wait):
+            anchor = self.read_head()
+            if not bodies:
+                return anchor
+            path, fd = self._open_log(anchor, fileops.open_append)
+            try:
+                header = self._check_tail(fd, path, anchor)
+                point = ChainPoint(anchor.frames, anchor.log_bytes, anchor.last_tag)
+                sealed = []
+                last_offset = anchor.last_offset
+                for body in bodies:
+                    last_offset = point.offset
+                    frame, point = frames.seal_frame(self._log_key, header, point, body)
+                    sealed.append(frame)
+                fileops.write_all(fd, b"".join(sealed), path)
+                fileops.fdatasync(fd, path)
+            finally:
+                os.close(fd)
+            new = Head(anchor.gen, anchor.key_id, point.frames, point.offset, last_offset, point.tag, anchor.commit + 1)
+            head.write(self.store, new, self._head_key, self.store_id)
+            return new
+
+    def _check_tail(self, fd: int, path: Path, anchor: Head) -> LogHeader:
+        """Check the log ends as HEAD says (cheaply: header and last tag), trim what lies beyond."""
+        size = self._size_at_least_head(fd, path, anchor)
+        header_bytes = fileops.pread(fd, frames.HEADER_SIZE, 0, path)
+        header = self._check_header(header_bytes, path, anchor)
+        if anchor.frames == 0:
+            intact = frames.genesis(self._log_key, header_bytes).tag == anchor.last_tag
+        else:
+            length_field = fileops.pread(fd, frames.LENGTH_SIZE, anchor.last_offset, path)
+            tail_tag = fileops.pread(fd, frames.TAG_SIZE, anchor.log_bytes - frames.TAG_SIZE, path)
+            intact = (
+                len(length_field) == frames.LENGTH_SIZE
+                and anchor.last_offset + frames.LENGTH_SIZE + int.from_bytes(length_field, "little") == anchor.log_bytes
+                and tail_tag == anchor.last_tag
+            )
+        if not intact:
+            raise IntegrityError(f"{path}: the last committed frame does not match HEAD")
+        if size > anchor.log_bytes:
+            fileops.truncate(fd, anchor.log_bytes, path)
+            fileops.fsync(fd, path)
+            self.notes.append(f"trimmed {size - anchor.log_bytes} bytes of uncommitted log tail from {path.name}")
+        return header

@@ -1,0 +1,70 @@
+"""The store lock: `flock` on the `lock` file, exclusive for writers, shared for a reader's open.
+
+flock locks belong to an open file description and the kernel drops them when the process dies,
+so a killed writer never leaves a stale lock. (POSIX `fcntl` record locks are not used: a process
+loses them when it closes *any* descriptor of the file.) Waiting polls with a limit, then raises
+`StoreBusy`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+from mnemo_cli.errors import StorageIOError, StoreBusy
+from mnemo_cli.log import fileops
+
+DEFAULT_WAIT = 30.0
+
+
+def default_wait() -> float:
+    """`MNEMO_LOCK_WAIT` seconds, else 30."""
+    configured = os.environ.get("MNEMO_LOCK_WAIT")
+    try:
+        return float(configured) if configured else DEFAULT_WAIT
+    except ValueError:
+        return DEFAULT_WAIT
+
+
+class StoreLock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self, *, exclusive: bool, wait: float | None = None) -> StoreLock:
+        wait = default_wait() if wait is None else wait
+        fd = fileops.open_lock(self.path)
+        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        deadline = time.monotonic() + wait
+        pause = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, mode)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise StoreBusy(
+                        f"the store is busy: another mnemo process held its lock for {wait:g} s",
+                        hint="retry later, or wait longer with MNEMO_LOCK_WAIT=SECONDS",
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+            except OSError as e:
+                os.close(fd)
+                raise StorageIOError(f"cannot lock {self.path}: {e.strerror}") from None
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+    def __enter__(self) -> StoreLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
