@@ -14,7 +14,20 @@ from typing import Annotated
 import typer
 
 from mnemo_cli import __version__
-from mnemo_cli.cli import doctor_cmd, exit_codes, init_cmd, output, verify_cmd
+from mnemo_cli.cli import (
+    doctor_cmd,
+    exit_codes,
+    export_cmd,
+    import_cmd,
+    init_cmd,
+    link_cmd,
+    list_cmd,
+    output,
+    recall_cmd,
+    remember_cmd,
+    show_cmd,
+    verify_cmd,
+)
 from mnemo_cli.errors import MnemoError
 
 app = typer.Typer(
@@ -48,6 +61,14 @@ def _root(
 
 
 app.command("init")(init_cmd.init)
+app.command("remember")(remember_cmd.remember)
+app.command("recall")(recall_cmd.recall)
+app.command("link")(link_cmd.link)
+app.command("unlink")(link_cmd.unlink)
+app.command("show")(show_cmd.show)
+app.command("list")(list_cmd.list_)
+app.command("export")(export_cmd.export)
+app.command("import")(import_cmd.import_)
 app.command("verify")(verify_cmd.verify)
 app.command("doctor")(doctor_cmd.doctor)
 

@@ -91,3 +91,14 @@ def _normalised(matrix: np.ndarray) -> np.ndarray:
 
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.maximum(norms, np.float32(1e-12))
+
+
+_shared: Embedder | None = None
+
+
+def shared() -> Embedder:
+    """One embedder per process: the model is loaded once however many stores use it."""
+    global _shared
+    if _shared is None:
+        _shared = Embedder()
+    return _shared

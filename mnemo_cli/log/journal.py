@@ -56,11 +56,38 @@ class Journal:
 
     def replay(self, *, lock_wait: float | None = None) -> Iterator[bytes]:
         """Every committed body, oldest first, each checked against the chain; ends exactly on HEAD."""
-        with StoreLock(self.store / layout.LOCK).acquire(exclusive=False, wait=lock_wait):
+        _anchor, bodies = self.read(lock_wait=lock_wait)
+        for body, _point in bodies:
+            yield body
+
+    def exclusive(self, lock_wait: float | None = None) -> StoreLock:
+        """The writers' lock, for work that must not interleave with commits (snapshots)."""
+        return StoreLock(self.store / layout.LOCK).acquire(exclusive=True, wait=lock_wait)
+
+    def read(
+        self, start: ChainPoint | None = None, *, lock_wait: float | None = None, locked: bool = False
+    ) -> tuple[Head, Iterator[tuple[bytes, ChainPoint]]]:
+        """HEAD, and the committed bodies after `start` (default: the beginning) with the chain point
+        after each. Iterate to the end: the chain is only known to land on HEAD when it does.
+
+        A `start` that is not a point of this chain (a stale or foreign snapshot) raises
+        `IntegrityError` at the first frame, or at once if it lies beyond HEAD.
+        `locked`: the caller holds the exclusive lock already (flock locks of one process conflict).
+        """
+        if locked:
             anchor = self.read_head()
             path, fd = self._open_log(anchor, fileops.open_read)
+        else:
+            with StoreLock(self.store / layout.LOCK).acquire(exclusive=False, wait=lock_wait):
+                anchor = self.read_head()
+                path, fd = self._open_log(anchor, fileops.open_read)
+        return anchor, self._read_and_close(fd, path, anchor, start)
+
+    def _read_and_close(
+        self, fd: int, path: Path, anchor: Head, start: ChainPoint | None
+    ) -> Iterator[tuple[bytes, ChainPoint]]:
         try:
-            yield from self._read(fd, path, anchor)
+            yield from self._read(fd, path, anchor, start)
         finally:
             os.close(fd)
 
@@ -78,22 +105,24 @@ class Journal:
             raise IntegrityError(f"{path}: {size} bytes, but HEAD says {anchor.log_bytes}: the log was truncated")
         return size
 
-    def _read(self, fd: int, path: Path, anchor: Head) -> Iterator[bytes]:
+    def _read(self, fd: int, path: Path, anchor: Head, start: ChainPoint | None) -> Iterator[tuple[bytes, ChainPoint]]:
         self._size_at_least_head(fd, path, anchor)
         header_bytes = fileops.pread(fd, frames.HEADER_SIZE, 0, path)
         header = self._check_header(header_bytes, path, anchor)
-        point = frames.genesis(self._log_key, header_bytes)
+        point = frames.genesis(self._log_key, header_bytes) if start is None else start
+        if point.frames > anchor.frames or point.offset > anchor.log_bytes or point.offset < frames.HEADER_SIZE:
+            raise IntegrityError(f"{path}: the starting point lies beyond HEAD")
         buffer = b""
         buffer_start = point.offset
         while point.offset < anchor.log_bytes:
-            start = point.offset - buffer_start
+            at = point.offset - buffer_start
             try:
-                body, point = frames.open_frame(self._log_key, header, point, buffer, start)
+                body, point = frames.open_frame(self._log_key, header, point, buffer, at)
             except FrameError as e:
                 if not e.incomplete or buffer_start + len(buffer) >= anchor.log_bytes:
                     raise IntegrityError(f"{path}: frame {point.frames} at offset {point.offset}: {e}") from None
                 # Need more bytes: keep the unread part, read the next chunk (never past HEAD).
-                buffer = buffer[start:]
+                buffer = buffer[at:]
                 buffer_start = point.offset
                 want = min(_READ_CHUNK, anchor.log_bytes - buffer_start - len(buffer))
                 more = fileops.pread(fd, want, buffer_start + len(buffer), path)
@@ -101,8 +130,8 @@ class Journal:
                     raise IntegrityError(f"{path}: the log shrank while it was being read") from None
                 buffer += more
                 continue
-            yield body
-        if (point.frames, point.tag) != (anchor.frames, anchor.last_tag):
+            yield body, point
+        if (point.frames, point.offset, point.tag) != (anchor.frames, anchor.log_bytes, anchor.last_tag):
             raise IntegrityError(f"{path}: the log does not end where HEAD says (rolled back or spliced)")
 
     def _check_header(self, header_bytes: bytes, path: Path, anchor: Head) -> LogHeader:

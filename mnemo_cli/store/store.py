@@ -5,29 +5,56 @@
     with Store.open(path, secret) as store:
         for record in store.records(): ...
 
-This issue's skeleton: create, open (unlock), append and iterate records, verify, close. The
-memory operations (remember, recall, link, ...) are built on `append` and `records`.
+    with Store.open(None, secret) as store:           # None: $MNEMO_HOME
+        memory = store.remember("Dana prefers email", tags=["people"])
+        for hit in store.recall("how do I reach Dana?", k=3):
+            print(hit.score, hit.memory.text)
+
+Writes go to the encrypted log (the source of truth); reads go through the derived index state
+(`state.py`), loaded from a snapshot plus the log's tail and refreshed before every read.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mnemo_cli.crypto import aead, keyslots, secrets
 from mnemo_cli.crypto.kdf import KdfParams, check_creatable, params_for_profile
 from mnemo_cli.crypto.keyslots import KeySlot, KeySlotTable
-from mnemo_cli.errors import IntegrityError, StoreExists, UsageError
-from mnemo_cli.log import fileops, keyslot_files, layout, store_header
+from mnemo_cli.embed.model_files import MODEL_ID
+from mnemo_cli.errors import IntegrityError, MemoryNotFound, StoreExists, UsageError
+from mnemo_cli.log import fileops, keyslot_files, layout, snapshot_file, store_header
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
+from mnemo_cli.memories import Hit, Link, Memory, NewMemory
 from mnemo_cli.store import records as record_codec
+from mnemo_cli.store import values
 from mnemo_cli.store.location import store_path
+from mnemo_cli.store.recall import Query, recall
 from mnemo_cli.store.records import Record, RecordFormatError
+from mnemo_cli.store.state import IndexState, vector_blob
+
+if TYPE_CHECKING:
+    from mnemo_cli.embed.embedder import Embedder
 
 KEY_ID = 1
+#: A writer refreshes the index snapshot once the log holds this many frames beyond it.
+SNAPSHOT_EVERY = 256
+#: Memories embedded together, and committed together, by `remember_many`.
+EMBED_BATCH = 64
+COMMIT_BATCH = 256
+
+
+@dataclass
+class RememberReport:
+    added: list[Memory] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    links_added: int = 0
 
 
 @dataclass
@@ -55,6 +82,9 @@ class Store:
         self.recovery_key: str | None = None
         #: Things the user should hear about (a damaged key-slot copy, a trimmed tail).
         self.notes: list[str] = []
+        self._data_key = data_key
+        self._state: IndexState | None = None
+        self._embedder: Embedder | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -121,19 +151,22 @@ class Store:
         return store
 
     @classmethod
-    def open(cls, path: Path | None, secret: secrets.Secret) -> Store:
+    def open(cls, path: Path | None, secret: secrets.Secret, *, embedder: Embedder | None = None) -> Store:
         """Unlock the store at `path` (default: `$MNEMO_HOME`) with `secret`."""
         path = store_path() if path is None else Path(path)
         header = store_header.read(path)
         table, notes = keyslot_files.read(path, header.store_id)
         data_key, slot = keyslots.unlock(table, secret)
         store = cls(path, header.store_id, data_key, table, slot)
+        store._embedder = embedder
         store.notes.extend(notes)
         store.head()  # HEAD must decrypt under this key: a wrong store or damaged anchor shows now
         return store
 
     def close(self) -> None:
         self._journal = None
+        self._state = None
+        self._data_key = b""
 
     def __enter__(self) -> Store:
         return self
@@ -172,6 +205,228 @@ class Store:
     @property
     def slots(self) -> tuple[KeySlot, ...]:
         return self._table.slots
+
+    # -- memories ---------------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from mnemo_cli.embed.embedder import shared
+
+            self._embedder = shared()
+        return self._embedder
+
+    def state(self) -> IndexState:
+        """The index state, loaded on first use and brought up to date with the log on every call."""
+        if self._state is None:
+            self._state = IndexState(self.path, self.store_id, self._data_key, self.journal, MODEL_ID)
+            self._state.load()
+        else:
+            self._state.refresh()
+        return self._state
+
+    def remember(
+        self,
+        text: str,
+        *,
+        tags: Iterable[str] = (),
+        meta: dict[str, Any] | None = None,
+        created_at: str | datetime | None = None,
+        source: str | None = None,
+    ) -> Memory:
+        """Store one memory (embedded now, committed durably before returning) and return it."""
+        item = NewMemory(text=text, created_at=created_at, tags=tags, meta=meta, source=source)
+        return self.remember_many([item]).added[0]
+
+    def remember_many(
+        self,
+        items: Iterable[NewMemory],
+        *,
+        links: Iterable[Link] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> RememberReport:
+        """Store many memories: embedded in batches, committed in batches (each all or nothing).
+
+        Every item is checked before anything is written. Items carrying an `id` the store already
+        has are skipped (re-importing an export). `links` are committed with the last batch;
+        their ends must exist in the store or among `items`. `progress(n)` is told each batch.
+        """
+        report = RememberReport()
+        prepared = self._prepare(items, report)
+        link_records = self._prepare_links(links, {m.id for m in prepared})
+        embedder = self.embedder
+        for start in range(0, max(len(prepared), 1), COMMIT_BATCH):
+            batch = prepared[start : start + COMMIT_BATCH]
+            vectors: list[Any] = []
+            for first in range(0, len(batch), EMBED_BATCH):
+                chunk = batch[first : first + EMBED_BATCH]
+                vectors.extend(embedder.embed_documents([m.text for m in chunk]))
+                if progress is not None:
+                    progress(len(chunk))
+            to_commit = [self._remember_record(m, v) for m, v in zip(batch, vectors, strict=True)]
+            if start + COMMIT_BATCH >= len(prepared):
+                to_commit += link_records
+            if to_commit:
+                head = self.append(to_commit)
+            report.added.extend(batch)
+        report.links_added = len(link_records)
+        if prepared or link_records:
+            self._maybe_snapshot(head)  # once at the end, not per batch: a snapshot rewrites the index
+        return report
+
+    def _prepare(self, items: Iterable[NewMemory], report: RememberReport) -> list[Memory]:
+        catalog = self.state().catalog
+        prepared: list[Memory] = []
+        seen: set[str] = set()
+        for item in items:
+            memory_id = values.check_id(item.id) if item.id is not None else values.new_id()
+            if item.id is not None and (memory_id in seen or catalog.has(memory_id)):
+                report.skipped.append(memory_id)
+                continue
+            seen.add(memory_id)
+            prepared.append(
+                Memory(
+                    id=memory_id,
+                    text=values.check_text(item.text),
+                    created_at=values.normalise_time(item.created_at),
+                    tags=values.check_tags(item.tags),
+                    meta=values.check_meta(item.meta),
+                    source=item.source,
+                )
+            )
+        return prepared
+
+    def _prepare_links(self, links: Iterable[Link], new_ids: set[str]) -> list[Record]:
+        catalog = self.state().catalog
+        records = []
+        for link in links:
+            for end in (link.src, link.dst):
+                if end not in new_ids and not catalog.has(end):
+                    raise MemoryNotFound(f"no memory {end} (a link end)")
+            if link.src == link.dst:
+                raise UsageError("a memory cannot link to itself")
+            if catalog.relation(link.src, link.dst) == link.rel:
+                continue  # already there (re-importing an export): nothing to write
+            records.append(Record("link", link.to_json()))
+        return records
+
+    @staticmethod
+    def _remember_record(memory: Memory, vector: Any) -> Record:
+        fields = memory.to_json()
+        fields["model"] = MODEL_ID
+        return Record("remember", fields, vector_blob(vector))
+
+    def _commit(self, new: list[Record]) -> None:
+        head = self.append(new)
+        self._maybe_snapshot(head)
+
+    def _maybe_snapshot(self, head: Head) -> None:
+        newest = snapshot_file.listing(self.path, head.gen)
+        covered = newest[0][0] if newest else 0
+        if head.frames - covered < SNAPSHOT_EVERY:
+            return
+        state = self._state
+        with self.journal.exclusive():
+            if state is None:
+                state = IndexState(self.path, self.store_id, self._data_key, self.journal, MODEL_ID)
+                self._state = state
+                state.load()  # takes the shared lock: not while holding the exclusive one
+            else:
+                state.refresh(locked=True)
+            state.write_snapshot()
+
+    def resolve(self, ref: str) -> str:
+        """The full id of the memory `ref` names (a full id or a unique prefix of at least 4 digits)."""
+        ref = ref.strip().lower()
+        if len(ref) < 4:
+            raise UsageError(f"memory id {ref!r} is too short: give at least 4 hex digits")
+        found = self.state().catalog.ids_with_prefix(ref)
+        if not found:
+            raise MemoryNotFound(f"no memory with id {ref}")
+        if len(found) > 1:
+            shown = ", ".join(memory_id[:12] for memory_id in found[:5])
+            raise UsageError(f"memory id {ref} is ambiguous: {shown}{', ...' if len(found) > 5 else ''}")
+        return found[0]
+
+    def has(self, memory_id: str) -> bool:
+        return self.state().catalog.has(memory_id)
+
+    def get(self, ref: str) -> Memory:
+        memory = self.state().catalog.get(self.resolve(ref))
+        assert memory is not None
+        return memory
+
+    def links_of(self, ref: str) -> tuple[list[Link], list[Link]]:
+        """(outgoing, incoming) links of a memory, oldest first."""
+        memory_id = self.resolve(ref)
+        catalog = self.state().catalog
+        return catalog.links_from(memory_id), catalog.links_to(memory_id)
+
+    def link(self, src: str, dst: str, rel: str = "related") -> Link:
+        """Add (or retype) the directed link src → dst."""
+        if not rel.strip():
+            raise UsageError("the relation is empty")
+        a, b = self.resolve(src), self.resolve(dst)
+        link = Link(a, b, rel.strip(), values.normalise_time(None))
+        records = self._prepare_links([link], set())
+        if records:
+            self._commit(records)
+        return link
+
+    def unlink(self, src: str, dst: str) -> None:
+        a, b = self.resolve(src), self.resolve(dst)
+        if not any(link.dst == b for link in self.state().catalog.links_from(a)):
+            raise MemoryNotFound(f"no link from {a[:12]} to {b[:12]}")
+        self._commit([Record("unlink", {"src": a, "dst": b, "created_at": values.normalise_time(None)})])
+
+    def recall(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        mode: str = "hybrid",
+        tags: Iterable[str] = (),
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        expand: int = 0,
+        min_score: float | None = None,
+    ) -> list[Hit]:
+        """The memories that best answer `query`, best first (see docs/cli.md for the score scales)."""
+        request = Query(
+            text=query,
+            k=k,
+            mode=mode,
+            tags=tuple(tags),
+            since=_moment(since, "--since"),
+            until=_moment(until, "--until"),
+            expand=expand,
+            min_score=min_score,
+        )
+        request.check()
+        return recall(self.state(), self.embedder, request)
+
+    def list_memories(
+        self,
+        *,
+        tags: Iterable[str] = (),
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Memory]:
+        """Memories newest first (by `created_at`), filtered like recall."""
+        if limit is not None and limit < 1:
+            raise UsageError("--limit must be at least 1")
+        start, end = _moment(since, "--since"), _moment(until, "--until")
+        return self.state().catalog.newest(
+            tuple(tags), start.timestamp() if start else None, end.timestamp() if end else None, limit
+        )
+
+    def memories(self) -> Iterable[Memory]:
+        """Every memory in the order it was remembered (for export)."""
+        return self.state().catalog.in_order()
+
+    def all_links(self) -> list[Link]:
+        return self.state().catalog.all_links()
 
     # -- checking ---------------------------------------------------------------------------------
 
@@ -212,6 +467,12 @@ class Store:
                 f"{report.uncommitted_bytes} bytes after the last commit (an interrupted write; trimmed on next write)"
             )
         return report
+
+
+def _moment(value: str | datetime | None, what: str) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return values.parse_time(value, what=what) if value is not None else None
+    return values.parse_since(value, what=what)
 
 
 def _check_free(path: Path) -> None:

@@ -1,0 +1,38 @@
+"""`mnemo list`: memories, newest first, filtered like recall."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mnemo_cli.cli import render
+from mnemo_cli.cli._common import unlocked_store
+
+
+def list_(
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Only memories with this tag (repeatable: all of them).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From then on: RFC 3339, or an age like 7d, 12h, 2w.")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Up to then (same forms as --since).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json (one array) or jsonl.")] = "text",
+    json_output: Annotated[bool, typer.Option("--json", help="Short for --format json.")] = False,
+) -> None:
+    """List memories, newest first (by when they happened).
+
+    Example: mnemo list --tag people --since 30d --limit 20
+
+    Exit codes: 0 listed (even none); 2 bad option; 3 wrong or missing secret; 4 no store.
+    """
+    from mnemo_cli.errors import UsageError
+
+    fmt = "json" if json_output else fmt
+    if fmt not in ("text", "json", "jsonl"):
+        raise UsageError(f"unknown format {fmt!r} (choose from: text, json, jsonl)")
+    with unlocked_store() as store:
+        memories = store.list_memories(tags=tag or [], since=since, until=until, limit=limit)
+    render.memories_out(memories, fmt)

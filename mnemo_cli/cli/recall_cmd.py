@@ -1,0 +1,70 @@
+"""`mnemo recall`: the memories that best answer a query, for people, scripts and LLM prompts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mnemo_cli.cli import output, render
+from mnemo_cli.cli._common import unlocked_store
+
+FORMATS = ("text", "json", "jsonl", "prompt")
+
+
+def recall(
+    query: Annotated[str, typer.Argument(help="What to look for, in your own words.")],
+    k: Annotated[int, typer.Option("-k", help="How many memories.")] = 5,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Only memories with this tag (repeatable: all of them).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only memories from then on: RFC 3339, or an age like 7d, 12h, 2w.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only memories up to then (same forms as --since).")
+    ] = None,
+    mode: Annotated[
+        str, typer.Option("--mode", help="hybrid (meaning and words), vector (meaning) or lexical (words).")
+    ] = "hybrid",
+    expand: Annotated[
+        int, typer.Option("--expand", help="Also add memories linked to the hits, up to N links away.")
+    ] = 0,
+    min_score: Annotated[
+        float | None, typer.Option("--min-score", help="Drop hits scoring below this (scale per mode: docs/cli.md).")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, json (one array), jsonl (a line per hit) or prompt.")
+    ] = "text",
+    json_output: Annotated[bool, typer.Option("--json", help="Short for --format json.")] = False,
+) -> None:
+    """Recall the memories that best answer QUERY, best first.
+
+    Hybrid recall fuses a vector ranking (meaning) with a BM25 ranking (words, tags and dates).
+    --format prompt prints a compact block to paste into an LLM prompt. No hits: empty output
+    (or []) and exit 0.
+
+    Example: mnemo recall "what does Dana prefer?" --format prompt | llm "Draft a reply to Dana"
+
+    Exit codes: 0 done (even with no hits); 2 bad option; 3 wrong or missing secret; 4 no store;
+    5 integrity failure.
+    """
+    from mnemo_cli.errors import UsageError
+
+    fmt = "json" if json_output else fmt
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
+    with unlocked_store() as store:
+        hits = store.recall(
+            query, k=k, mode=mode, tags=tag or [], since=since, until=until, expand=expand, min_score=min_score
+        )
+    if fmt == "json":
+        render.json_array([hit.to_json() for hit in hits])
+    elif fmt == "jsonl":
+        render.json_lines([hit.to_json() for hit in hits])
+    elif fmt == "prompt":
+        output.emit_lines([render.prompt_block(hits).rstrip("\n")] if hits else [])
+    elif output.stdout_is_terminal() and hits:
+        render.table([h.memory for h in hits], [h.score for h in hits], [h.via for h in hits])
+    else:
+        output.emit_lines([render.memory_line(h.memory, h.score, h.via) for h in hits])

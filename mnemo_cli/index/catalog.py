@@ -1,0 +1,230 @@
+"""The catalog: memories' metadata, the FTS5 lexical index and the links, in an in-memory SQLite.
+
+Never given a file: it lives in memory and travels only inside encrypted snapshots
+(`serialize()` / `deserialize()`). Each memory has an integer `key` shared with the vector index.
+FTS5 indexes three columns: the text, the tags, and the words of the date (`2025 march 14
+friday`), so "what did she start in March?" can match lexically.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from mnemo_cli.memories import Link, Memory
+
+SCHEMA = """
+CREATE TABLE memories(
+    key INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_ts REAL NOT NULL,
+    tags TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    source TEXT,
+    model TEXT NOT NULL,
+    dates TEXT NOT NULL
+);
+CREATE INDEX memories_by_time ON memories(created_ts);
+CREATE TABLE memory_tags(tag TEXT NOT NULL, key INTEGER NOT NULL, PRIMARY KEY(tag, key)) WITHOUT ROWID;
+CREATE TABLE links(
+    src TEXT NOT NULL, dst TEXT NOT NULL, rel TEXT NOT NULL, created_at TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY(src, dst)
+) WITHOUT ROWID;
+CREATE INDEX links_by_dst ON links(dst);
+CREATE VIRTUAL TABLE fts USING fts5(
+    text, tags, dates, content='memories', content_rowid='key', tokenize='porter unicode61 remove_diacritics 2'
+);
+"""
+#: BM25 column weights: text, tags, date words.
+BM25_WEIGHTS = (1.0, 0.5, 0.5)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+class Catalog:
+    def __init__(self, connection: sqlite3.Connection | None = None) -> None:
+        if connection is None:
+            connection = sqlite3.connect(":memory:", check_same_thread=False)
+            connection.executescript(SCHEMA)
+        self.db = connection
+        self._link_seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM links").fetchone()[0]
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def serialize(self) -> bytes:
+        return self.db.serialize()
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> Catalog:
+        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.deserialize(data)
+        return cls(connection)
+
+    # -- changes --------------------------------------------------------------------------------
+
+    def next_key(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(key), 0) + 1 FROM memories").fetchone()[0]
+
+    def add(self, key: int, memory: Memory, model: str) -> None:
+        tags_json = json.dumps(list(memory.tags), ensure_ascii=False)
+        dates = date_words(memory.created_at)
+        self.db.execute(
+            "INSERT INTO memories(key, id, text, created_at, created_ts, tags, meta, source, model, dates)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                memory.id,
+                memory.text,
+                memory.created_at,
+                _ts(memory.created_at),
+                tags_json,
+                json.dumps(dict(memory.meta), ensure_ascii=False, sort_keys=True),
+                memory.source,
+                model,
+                dates,
+            ),
+        )
+        self.db.execute(
+            "INSERT INTO fts(rowid, text, tags, dates) VALUES (?, ?, ?, ?)",
+            (key, memory.text, " ".join(memory.tags), dates),
+        )
+        self.db.executemany("INSERT INTO memory_tags(tag, key) VALUES (?, ?)", [(tag, key) for tag in memory.tags])
+
+    def link(self, link: Link) -> None:
+        self._link_seq += 1
+        self.db.execute(
+            "INSERT INTO links(src, dst, rel, created_at, seq) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT(src, dst) DO UPDATE SET rel = excluded.rel, created_at = excluded.created_at",
+            (link.src, link.dst, link.rel, link.created_at, self._link_seq),
+        )
+
+    def relation(self, src: str, dst: str) -> str | None:
+        row = self.db.execute("SELECT rel FROM links WHERE src = ? AND dst = ?", (src, dst)).fetchone()
+        return row[0] if row else None
+
+    def unlink(self, src: str, dst: str) -> bool:
+        return self.db.execute("DELETE FROM links WHERE src = ? AND dst = ?", (src, dst)).rowcount > 0
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM memories").fetchone()[0]
+
+    def has(self, memory_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM memories WHERE id = ?", (memory_id,)).fetchone() is not None
+
+    def ids_with_prefix(self, prefix: str, limit: int = 6) -> list[str]:
+        if not _HEX.match(prefix):
+            return []
+        rows = self.db.execute(
+            "SELECT id FROM memories WHERE id >= ? AND id < ? ORDER BY id LIMIT ?", (prefix, prefix + "g", limit)
+        )
+        return [row[0] for row in rows]
+
+    def get(self, memory_id: str) -> Memory | None:
+        row = self.db.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?", (memory_id,)).fetchone()
+        return _memory(row) if row else None
+
+    def by_keys(self, keys: Sequence[int]) -> dict[int, Memory]:
+        found: dict[int, Memory] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT key, {_COLUMNS} FROM memories WHERE key IN ({marks})", chunk):
+                found[row[0]] = _memory(row[1:])
+        return found
+
+    def key_of(self, memory_id: str) -> int | None:
+        row = self.db.execute("SELECT key FROM memories WHERE id = ?", (memory_id,)).fetchone()
+        return row[0] if row else None
+
+    def filtered_keys(self, tags: Sequence[str], since: float | None, until: float | None) -> list[int]:
+        where, args = _filters(tags, since, until)
+        return [row[0] for row in self.db.execute(f"SELECT key FROM memories m WHERE {where}", args)]
+
+    def newest(self, tags: Sequence[str], since: float | None, until: float | None, limit: int | None) -> list[Memory]:
+        where, args = _filters(tags, since, until)
+        sql = f"SELECT {_COLUMNS} FROM memories m WHERE {where} ORDER BY created_ts DESC, key DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [_memory(row) for row in self.db.execute(sql, args)]
+
+    def in_order(self) -> Iterator[Memory]:
+        """Every memory in the order it was remembered."""
+        for row in self.db.execute(f"SELECT {_COLUMNS} FROM memories ORDER BY key"):
+            yield _memory(row)
+
+    def lexical(
+        self, query: str, limit: int, tags: Sequence[str] = (), since: float | None = None, until: float | None = None
+    ) -> list[tuple[int, float]]:
+        """(key, score) best first; score = s / (1 + s) for s = −BM25 (so in (0, 1))."""
+        match = fts_query(query)
+        if not match:
+            return []
+        where, args = _filters(tags, since, until)
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        rows = self.db.execute(
+            f"SELECT m.key, bm25(fts, {weights}) AS rank FROM fts JOIN memories m ON m.key = fts.rowid"
+            f" WHERE fts MATCH ? AND {where} ORDER BY rank LIMIT ?",
+            [match, *args, limit],
+        )
+        return [(key, (-rank) / (1 - rank)) for key, rank in rows]
+
+    def links_from(self, memory_id: str) -> list[Link]:
+        rows = self.db.execute("SELECT src, dst, rel, created_at FROM links WHERE src = ? ORDER BY seq", (memory_id,))
+        return [Link(*row) for row in rows]
+
+    def links_to(self, memory_id: str) -> list[Link]:
+        rows = self.db.execute("SELECT src, dst, rel, created_at FROM links WHERE dst = ? ORDER BY seq", (memory_id,))
+        return [Link(*row) for row in rows]
+
+    def all_links(self) -> list[Link]:
+        return [Link(*row) for row in self.db.execute("SELECT src, dst, rel, created_at FROM links ORDER BY seq")]
+
+    def link_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM links").fetchone()[0]
+
+
+_COLUMNS = "id, text, created_at, tags, meta, source"
+
+
+def _memory(row: Sequence[Any]) -> Memory:
+    memory_id, text, created_at, tags, meta, source = row
+    return Memory(memory_id, text, created_at, tuple(json.loads(tags)), json.loads(meta), source)
+
+
+def _filters(tags: Sequence[str], since: float | None, until: float | None) -> tuple[str, list[Any]]:
+    clauses: list[str] = ["1"]
+    args: list[Any] = []
+    for tag in tags:
+        clauses.append("EXISTS (SELECT 1 FROM memory_tags t WHERE t.tag = ? AND t.key = m.key)")
+        args.append(tag)
+    if since is not None:
+        clauses.append("m.created_ts >= ?")
+        args.append(since)
+    if until is not None:
+        clauses.append("m.created_ts <= ?")
+        args.append(until)
+    return " AND ".join(clauses), args
+
+
+def fts_query(text: str) -> str:
+    """Free text → an FTS5 query: every word quoted (no operators from users), OR-ed (BM25 ranks)."""
+    words = _WORD.findall(text.lower())
+    return " OR ".join(f'"{word}"' for word in dict.fromkeys(words))
+
+
+def date_words(created_at: str) -> str:
+    moment = datetime.fromisoformat(created_at).astimezone(UTC)
+    return f"{moment.year} {moment.strftime('%B').lower()} {moment.day} {moment.strftime('%A').lower()}"
+
+
+def _ts(created_at: str) -> float:
+    return datetime.fromisoformat(created_at).timestamp()

@@ -1,0 +1,72 @@
+"""The vector index: usearch HNSW over cosine distance, vectors stored as f16, in memory only.
+
+usearch is never given a path (with one, it would write the vectors in the clear); it is saved to
+and restored from bytes that go into the encrypted snapshot. Imported lazily: only commands that
+search or add vectors pay for usearch and numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DIMENSION = 384
+
+
+def _usearch_index_class() -> Any:
+    """usearch's Index class, imported after onnxruntime.
+
+    With usearch 2.26 and onnxruntime 1.32 on Linux x86_64, importing onnxruntime *after*
+    usearch's compiled module kills the process with SIGSEGV (the other order works); every
+    command that searches also embeds, so onnxruntime always goes first.
+    """
+    import onnxruntime  # noqa: F401  (import order matters, see above)
+    from usearch.index import Index
+
+    return Index
+
+
+class Vectors:
+    def __init__(self, index: Any = None) -> None:
+        if index is None:
+            index = _usearch_index_class()(ndim=DIMENSION, metric="cos", dtype="f16")
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def add(self, keys: Sequence[int], vectors: np.ndarray) -> None:
+        import numpy as np
+
+        if len(keys):
+            self._index.add(np.asarray(keys, dtype=np.uint64), vectors.astype(np.float32, copy=False))
+
+    def search(self, query: np.ndarray, count: int) -> list[tuple[int, float]]:
+        """(key, cosine similarity) for the `count` nearest, best first (approximate, HNSW)."""
+        if not len(self._index) or count <= 0:
+            return []
+        found = self._index.search(query, min(count, len(self._index)))
+        return [(int(k), 1.0 - float(d)) for k, d in zip(found.keys, found.distances, strict=True)]
+
+    def exact(self, query: np.ndarray, keys: Sequence[int], count: int) -> list[tuple[int, float]]:
+        """Exact cosine ranking over `keys` only: for filtered recall, where a global ANN search
+        could return too few survivors."""
+        import numpy as np
+
+        if not keys:
+            return []
+        matrix = np.asarray(self._index.get(np.asarray(keys, dtype=np.uint64)), dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1)
+        scores = matrix @ query / np.maximum(norms * np.linalg.norm(query), 1e-12)
+        order = np.argsort(-scores, kind="stable")[:count]
+        return [(int(keys[i]), float(scores[i])) for i in order]
+
+    def serialize(self) -> bytes:
+        return bytes(self._index.save())
+
+    @classmethod
+    def deserialize(cls, data: bytes) -> Vectors:
+        return cls(_usearch_index_class().restore(bytearray(data)))

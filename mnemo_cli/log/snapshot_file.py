@@ -1,0 +1,102 @@
+"""Index snapshot files: `index/<gen hex>.<frames>.snap`, an encrypted envelope (docs/format.md §13).
+
+prefix `MNSNAP\\r\\n` · version u16 · reserved u16, then nonce ‖ ciphertext ‖ tag under the index
+subkey, AAD = `mnemo-snap-v1` ‖ store id ‖ prefix. The plaintext names the chain point the
+snapshot covers (gen, frames, log bytes, last tag), then the PADMÉ-padded payload. A snapshot is
+derived state: any problem with one means "rebuild from the log", never an error for the user.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from mnemo_cli.crypto import aead
+from mnemo_cli.crypto.kdf import subkey
+from mnemo_cli.crypto.padding import PaddingError, pad, unpad
+from mnemo_cli.log import fileops, layout
+from mnemo_cli.log.frames import ChainPoint
+
+MAGIC = b"MNSNAP\r\n"
+VERSION = 1
+_PREFIX = struct.Struct("<8sHH")
+_POINT = struct.Struct("<16sQQ16s")
+_AAD = b"mnemo-snap-v1"
+#: Keep this many snapshots of the current generation (the newest, and one before it).
+KEEP = 2
+
+
+class BadSnapshot(Exception):
+    """The snapshot does not decrypt or parse; rebuild from the log."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    gen: bytes
+    point: ChainPoint
+    payload: bytes
+
+
+def _name(gen: bytes, frames: int) -> str:
+    return f"{gen.hex()}.{frames}.snap"
+
+
+def listing(store: Path, gen: bytes) -> list[tuple[int, Path]]:
+    """(frames, path) of this generation's snapshot files, newest first (by name only)."""
+    folder = store / layout.INDEX_DIR
+    found = []
+    prefix = gen.hex() + "."
+    try:
+        names = [p for p in folder.iterdir() if p.name.startswith(prefix) and p.name.endswith(".snap")]
+    except FileNotFoundError:
+        return []
+    for path in names:
+        middle = path.name[len(prefix) : -len(".snap")]
+        if middle.isdigit():
+            found.append((int(middle), path))
+    return sorted(found, reverse=True)
+
+
+def read(path: Path, data_key: bytes, store_id: bytes) -> Snapshot:
+    try:
+        data = fileops.read_file(path)
+    except FileNotFoundError:
+        raise BadSnapshot(f"{path.name} disappeared") from None
+    if len(data) < _PREFIX.size or data[:8] != MAGIC:
+        raise BadSnapshot(f"{path.name}: bad magic")
+    prefix = data[: _PREFIX.size]
+    _magic, version, reserved = _PREFIX.unpack(prefix)
+    if version != VERSION or reserved != 0:
+        raise BadSnapshot(f"{path.name}: unsupported version {version}")
+    try:
+        plain = aead.open_sealed(subkey(data_key, "index"), data[_PREFIX.size :], _AAD + store_id + prefix)
+        gen, frames, log_bytes, last_tag = _POINT.unpack_from(plain)
+        payload = unpad(plain[_POINT.size :])
+    except (aead.TagMismatch, PaddingError, struct.error) as e:
+        raise BadSnapshot(f"{path.name}: {e}") from None
+    return Snapshot(gen, ChainPoint(frames, log_bytes, last_tag), payload)
+
+
+def write(store: Path, data_key: bytes, store_id: bytes, snapshot: Snapshot) -> Path:
+    """Write atomically, then drop all but the newest `KEEP` snapshots of this generation."""
+    folder = store / layout.INDEX_DIR
+    if not folder.is_dir():
+        fileops.mkdir(folder)
+        fileops.fsync_dir(store)
+    prefix = _PREFIX.pack(MAGIC, VERSION, 0)
+    point = snapshot.point
+    plain = _POINT.pack(snapshot.gen, point.frames, point.offset, point.tag) + pad(snapshot.payload)
+    path = folder / _name(snapshot.gen, point.frames)
+    fileops.write_atomic(path, prefix + aead.seal(subkey(data_key, "index"), plain, _AAD + store_id + prefix))
+    for _frames, old in listing(store, snapshot.gen)[KEEP:]:
+        fileops.unlink(old)
+    return path
+
+
+def remove_other_generations(store: Path, gen: bytes) -> None:
+    folder = store / layout.INDEX_DIR
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.name.endswith(".snap") and not path.name.startswith(gen.hex() + "."):
+                fileops.unlink(path)

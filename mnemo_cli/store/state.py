@@ -1,0 +1,164 @@
+"""The derived state of one open store: catalog and vectors as of a point of the log's chain.
+
+Loading takes the newest usable snapshot of the current generation and replays only the frames
+after it; a missing, stale, corrupt or foreign snapshot means replaying the whole log instead
+(never an error, never data loss). `refresh` catches up with frames other processes committed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mnemo_cli.errors import IntegrityError, UnsupportedFormat
+from mnemo_cli.index import snapshot as payload_codec
+from mnemo_cli.index.catalog import Catalog
+from mnemo_cli.index.vectors import DIMENSION, Vectors
+from mnemo_cli.log import snapshot_file
+from mnemo_cli.log.frames import ChainPoint
+from mnemo_cli.log.journal import Journal
+from mnemo_cli.memories import Link, Memory
+from mnemo_cli.store import records as record_codec
+from mnemo_cli.store.records import Record, RecordFormatError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+VECTOR_BYTES = DIMENSION * 4
+
+
+class IndexState:
+    def __init__(self, path: Path, store_id: bytes, data_key: bytes, journal: Journal, model: str) -> None:
+        self.path = path
+        self._store_id = store_id
+        self._data_key = data_key
+        self._journal = journal
+        self.model = model
+        self.catalog = Catalog()
+        self._vectors: Vectors | None = None
+        #: The vector index as snapshot bytes, and vectors replayed since, not yet in `_vectors`:
+        #: commands that never search (list, show, export) never load usearch or numpy.
+        self._vector_bytes: bytes | None = None
+        self._pending_keys: list[int] = []
+        self._pending_blobs: list[bytes] = []
+        self.gen: bytes | None = None
+        self.point: ChainPoint | None = None
+        #: Frames covered by the newest snapshot on disk (0: none).
+        self.snapshot_frames = 0
+        #: How the last load went, for stats and tests: "snapshot" or "rebuilt".
+        self.loaded_from = ""
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        head = self._journal.read_head()
+        for frames, path in snapshot_file.listing(self.path, head.gen):
+            if frames > head.frames:
+                continue
+            try:
+                snap = snapshot_file.read(path, self._data_key, self._store_id)
+                if snap.gen != head.gen or snap.point.frames != frames:
+                    continue
+                catalog, vectors = payload_codec.decode(snap.payload, self.model)
+            except (snapshot_file.BadSnapshot, payload_codec.BadPayload):
+                continue
+            self._reset(catalog, vectors)
+            self.gen, self.point = snap.gen, snap.point
+            try:
+                self._catch_up()
+            except IntegrityError:
+                continue  # the snapshot is not a point of this chain: try an older one, or rebuild
+            self.snapshot_frames = frames
+            self.loaded_from = "snapshot"
+            return
+        self._reset(Catalog(), None)
+        self.gen, self.point = head.gen, None
+        self.snapshot_frames = 0
+        self._catch_up()
+        self.loaded_from = "rebuilt"
+
+    def _reset(self, catalog: Catalog, vector_bytes: bytes | None) -> None:
+        self.catalog = catalog
+        self._vectors = None
+        self._vector_bytes = vector_bytes
+        self._pending_keys, self._pending_blobs = [], []
+
+    @property
+    def vectors(self) -> Vectors:
+        """The vector index, loaded (and caught up with replayed memories) on first use."""
+        if self._vectors is None:
+            self._vectors = Vectors.deserialize(self._vector_bytes) if self._vector_bytes else Vectors()
+            self._vector_bytes = None
+            if len(self._vectors) + len(self._pending_keys) != self.catalog.count():
+                raise IntegrityError(f"{self.path}: the index snapshot's vectors do not match its catalog")
+        if self._pending_keys:
+            import numpy as np
+
+            matrix = np.frombuffer(b"".join(self._pending_blobs), dtype="<f4").reshape(-1, DIMENSION)
+            self._vectors.add(self._pending_keys, matrix)
+            self._pending_keys, self._pending_blobs = [], []
+        return self._vectors
+
+    def refresh(self, *, locked: bool = False) -> None:
+        """Apply what other processes committed since this state was loaded."""
+        head = self._journal.read_head()
+        if head.gen != self.gen:
+            self.load()
+        elif self.point is None or head.frames != self.point.frames:
+            self._catch_up(locked=locked)
+
+    def _catch_up(self, *, locked: bool = False) -> None:
+        head, bodies = self._journal.read(self.point, locked=locked)
+        with self.catalog.db:
+            for body, point in bodies:
+                try:
+                    record = record_codec.decode(body)
+                except RecordFormatError as e:
+                    raise IntegrityError(f"{self.path}: log frame {point.frames - 1}: {e}") from None
+                key = self._apply(record)
+                if key is not None:
+                    self._pending_keys.append(key)
+                    self._pending_blobs.append(record.blob)
+                self.point = point
+        self.gen = head.gen
+        if self.point is None:  # an empty log: the state stands at its beginning
+            self.point = ChainPoint(head.frames, head.log_bytes, head.last_tag)
+
+    def _apply(self, record: Record) -> int | None:
+        f = record.fields
+        if record.op == "remember":
+            if len(record.blob) != VECTOR_BYTES or f.get("model") != self.model:
+                raise IntegrityError(f"{self.path}: memory {f.get('id')} has no {self.model} vector")
+            key = self.catalog.next_key()
+            memory = Memory(
+                f["id"], f["text"], f["created_at"], tuple(f.get("tags", ())), f.get("meta", {}), f.get("source")
+            )
+            self.catalog.add(key, memory, f["model"])
+            return key
+        if record.op == "link":
+            self.catalog.link(Link(f["src"], f["dst"], f["rel"], f["created_at"]))
+            return None
+        if record.op == "unlink":
+            self.catalog.unlink(f["src"], f["dst"])
+            return None
+        raise UnsupportedFormat(f"{self.path}: unknown record '{record.op}' (written by a newer mnemo?)")
+
+    # -- snapshots --------------------------------------------------------------------------------
+
+    def tail_frames(self) -> int:
+        """Frames this state holds beyond the newest snapshot on disk."""
+        return (self.point.frames if self.point else 0) - self.snapshot_frames
+
+    def write_snapshot(self) -> None:
+        assert self.gen is not None and self.point is not None
+        payload = payload_codec.encode(self.catalog, self.vectors, self.model)
+        snapshot_file.write(
+            self.path, self._data_key, self._store_id, snapshot_file.Snapshot(self.gen, self.point, payload)
+        )
+        self.snapshot_frames = self.point.frames
+
+
+def vector_blob(vector: np.ndarray) -> bytes:
+    import numpy as np
+
+    return np.asarray(vector, dtype="<f4").tobytes()
