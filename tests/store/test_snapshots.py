@@ -1,0 +1,154 @@
+"""Index snapshots: written by writers past a threshold, used on open, rebuilt when anything is off.
+
+A snapshot is derived state. Whatever happens to it (missing, damaged, stale, from another copy of
+the store), opening gives the same answers as replaying the whole log, and never an error.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mnemo_cli.crypto import secrets
+from mnemo_cli.log import layout
+from mnemo_cli.memories import NewMemory
+from mnemo_cli.store import store as store_module
+from mnemo_cli.store.store import Store
+from tests.helpers import digest_tree
+
+pytestmark = pytest.mark.slow
+KEY = secrets.keyfile(bytes(range(32)), "test")
+QUERIES = ["garden tomatoes", "train to Porto", "memory number 7", "birthday cake"]
+
+
+@pytest.fixture(autouse=True)
+def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "SNAPSHOT_EVERY", 8)
+
+
+def populated(path: Path, n: int = 30) -> Path:
+    Store.create(path, [KEY]).close()
+    with Store.open(path, KEY) as store:
+        store.remember_many(
+            [
+                NewMemory(text=f"memory number {i}: " + ["garden tomatoes", "train to Porto", "birthday cake"][i % 3])
+                for i in range(n)
+            ]
+        )
+        store.remember("one more, after the snapshot")
+    return path
+
+
+def snapshots(path: Path) -> list[Path]:
+    return sorted((path / layout.INDEX_DIR).glob("*.snap"))
+
+
+def answers(path: Path) -> tuple[str, list[list[str]]]:
+    with Store.open(path, KEY) as store:
+        result = [[hit.memory.id for hit in store.recall(q, k=5)] for q in QUERIES]
+        return store.state().loaded_from, result
+
+
+def rebuilt_answers(path: Path, tmp_path: Path) -> list[list[str]]:
+    clean = tmp_path / "no-snapshot"
+    shutil.copytree(path, clean)
+    shutil.rmtree(clean / layout.INDEX_DIR, ignore_errors=True)
+    source, result = answers(clean)
+    assert source == "rebuilt"
+    return result
+
+
+def test_writers_snapshot_and_readers_replay_only_the_tail(tmp_path: Path) -> None:
+    path = populated(tmp_path / "s")
+    assert len(snapshots(path)) == 1
+    with Store.open(path, KEY) as store:
+        state = store.state()
+        assert state.loaded_from == "snapshot"
+        assert state.tail_frames() == 1  # only the memory after the snapshot was replayed
+        assert state.catalog.count() == 31
+    assert answers(path)[1] == rebuilt_answers(path, tmp_path)
+
+
+def test_snapshot_names_its_chain_point_and_old_ones_are_pruned(tmp_path: Path) -> None:
+    path = populated(tmp_path / "s")
+    with Store.open(path, KEY) as store:
+        for i in range(20):
+            store.remember(f"extra {i}")
+    names = [p.name for p in snapshots(path)]
+    assert len(names) == 2  # the newest two are kept
+    with Store.open(path, KEY) as store:
+        gen = store.head().gen.hex()
+        assert all(name.startswith(gen + ".") for name in names)
+        assert store.state().tail_frames() < store_module.SNAPSHOT_EVERY
+
+
+@pytest.mark.parametrize("damage", ["delete", "flip", "truncate", "garbage", "foreign"])
+def test_a_bad_snapshot_means_a_rebuild_with_the_same_answers(tmp_path: Path, damage: str) -> None:
+    path = populated(tmp_path / "s")
+    expected = rebuilt_answers(path, tmp_path)
+    (snap,) = snapshots(path)
+    if damage == "delete":
+        snap.unlink()
+    elif damage == "flip":
+        data = bytearray(snap.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        snap.write_bytes(bytes(data))
+    elif damage == "truncate":
+        snap.write_bytes(snap.read_bytes()[:100])
+    elif damage == "garbage":
+        snap.write_bytes(b"MNSNAP\r\n" + bytes(500))
+    else:  # a snapshot from another store under another key, renamed into place
+        other = populated(tmp_path / "other")
+        shutil.copyfile(snapshots(other)[0], snap)
+    source, result = answers(path)
+    assert source == "rebuilt"
+    assert result == expected
+
+
+def test_a_stale_snapshot_of_a_diverged_copy_is_not_trusted(tmp_path: Path) -> None:
+    # Two copies share a history, then each commits something else; copy B's snapshot names a
+    # frame count that A also has, but not A's chain.
+    a = populated(tmp_path / "a", n=8)
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    with Store.open(a, KEY) as store:
+        store.remember_many([NewMemory(text=f"only in a {i}") for i in range(10)])
+    with Store.open(b, KEY) as store:
+        store.remember_many([NewMemory(text=f"only in b {i}") for i in range(10)])
+    for snap in snapshots(a):
+        snap.unlink()
+    for snap in snapshots(b):
+        shutil.copyfile(snap, a / layout.INDEX_DIR / snap.name)
+    with Store.open(a, KEY) as store:
+        texts = {m.text for m in store.list_memories()}
+        # B's newest snapshot (same frame count as A's log) is refused; its older one, taken before
+        # the copies diverged, is a true point of A's chain and may serve.
+        assert store.state().snapshot_frames < store.head().frames
+    assert len(texts) == 19
+    assert "only in a 3" in texts and "only in b 3" not in texts
+
+
+def test_read_only_commands_never_write(tmp_path: Path) -> None:
+    path = populated(tmp_path / "s")
+    for snap in snapshots(path):  # now the whole log is a tail far past the threshold
+        snap.unlink()
+    before = digest_tree(path)
+    with Store.open(path, KEY) as store:
+        store.recall("cake", k=3)
+        store.list_memories()
+        list(store.memories())
+        store.get(store.list_memories()[0].id)
+        store.verify()
+    assert digest_tree(path) == before
+
+
+def test_the_snapshot_holds_no_plaintext(tmp_path: Path) -> None:
+    path = populated(tmp_path / "s")
+    with Store.open(path, KEY) as store:
+        vector = store.embedder.embed_documents(["memory number 3: garden tomatoes"])[0]
+    data = snapshots(path)[0].read_bytes()
+    assert b"tomatoes" not in data and b"SQLite format" not in data
+    assert vector.astype("<f4").tobytes()[:16] not in data
+    assert vector.astype("<f2").tobytes()[:16] not in data
