@@ -21,8 +21,8 @@ pytestmark = [
 ]
 
 
-def run_binary(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
+def run_binary(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path / "home"),
         "MNEMO_HOME": str(tmp_path / "store"),
@@ -34,7 +34,7 @@ def run_binary(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env=env,
+        env={**base, **(env or {})},
         timeout=300,
     )
 
@@ -87,3 +87,15 @@ def test_init_and_verify_with_a_keyfile(tmp_path: Path) -> None:
     )
     assert env_done.returncode == 0, env_done.stderr
     assert "is intact" in env_done.stdout
+
+
+def test_remember_and_recall(tmp_path: Path) -> None:
+    # usearch, sqlite FTS5 and the model all work frozen, in the order that does not crash.
+    env = {"MNEMO_PASSPHRASE": "frozen"}
+    assert run_binary(tmp_path, "init", env=env).returncode == 0
+    for text in ("Dana prefers email over phone calls", "The physician said my blood pressure is fine"):
+        done = run_binary(tmp_path, "remember", text, env=env)
+        assert done.returncode == 0, done.stderr
+    done = run_binary(tmp_path, "recall", "what did the doctor say?", "-k", "1", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert [hit["text"] for hit in json.loads(done.stdout)] == ["The physician said my blood pressure is fine"]

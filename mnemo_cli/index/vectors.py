@@ -19,9 +19,9 @@ DIMENSION = 384
 def _usearch_index_class() -> Any:
     """usearch's Index class, imported after onnxruntime.
 
-    With usearch 2.26 and onnxruntime 1.32 on Linux x86_64, importing onnxruntime *after*
-    usearch's compiled module kills the process with SIGSEGV (the other order works); every
-    command that searches also embeds, so onnxruntime always goes first.
+    usearch 2.26 loads its NumKong kernels with RTLD_GLOBAL (usearch/__init__.py), and an
+    onnxruntime 1.32 loaded after that binds to some of their symbols and dies with SIGSEGV on
+    import (Linux x86_64; the other order works). So onnxruntime always goes first.
     """
     import onnxruntime  # noqa: F401  (import order matters, see above)
     from usearch.index import Index
