@@ -48,6 +48,7 @@ smoke: binary
 bench: dev
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/startup.py
 	$(BIN)/python bench/storage.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/engine.py
 	$(BIN)/python bench/render.py
 
 lock: dev

@@ -1,0 +1,165 @@
+"""Engine benchmark at 10k memories: import throughput, warm and cold recall, disk per memory.
+
+Baselines measured in the same run: raw embedding throughput of the same texts (what import can at
+best reach), and a `mnemo --version` process (what any cold command pays before it works). The
+memories come from a deterministic generator. Writes bench/results/engine.json (raw samples
+included); bench/render.py renders it into docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "engine.json"
+SUBJECTS = ["Dana", "Tom", "Maya", "the landlord", "my sister", "the team lead", "Dr. Reyes", "the neighbour"]
+VERBS = ["mentioned", "decided", "asked", "promised", "complained", "suggested", "confirmed", "forgot"]
+TOPICS = [
+    "the trip to Lisbon in May",
+    "switching the billing service to Postgres",
+    "a vegetarian dinner on Friday",
+    "the broken bike chain",
+    "renewing the passport before August",
+    "the book club reading list",
+    "moving the standup to 9:30",
+    "the tomato seedlings in the greenhouse",
+    "a new running route along the river",
+    "the quarterly tax filing",
+]
+
+
+def synthetic(n: int, seed: int = 11) -> list[dict]:
+    rng = random.Random(seed)
+    items = []
+    for i in range(n):
+        text = (
+            f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(TOPICS)}; note {i}, detail {rng.randrange(10**6)}."
+        )
+        day = 1 + i % 28
+        items.append({"text": text, "created_at": f"2025-{1 + i % 12:02d}-{day:02d}T10:00:00Z", "tags": [f"t{i % 7}"]})
+    return items
+
+
+def summary(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {
+        "median": statistics.median(ordered),
+        "p95": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+        "n": len(ordered),
+        "samples": samples,
+    }
+
+
+def timed_process(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{argv} failed: {done.stderr.decode(errors='replace')}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--memories", type=int, default=10_000)
+    parser.add_argument("--cold-runs", type=int, default=10)
+    parser.add_argument("--warm-queries", type=int, default=200)
+    args = parser.parse_args()
+    os.environ["HF_HUB_OFFLINE"] = "1"
+
+    from mnemo_cli.crypto import secrets
+    from mnemo_cli.embed.embedder import shared
+    from mnemo_cli.memories import NewMemory
+    from mnemo_cli.store.store import Store
+
+    items = synthetic(args.memories)
+    embedder = shared()
+    embedder.load()
+    texts = [item["text"] for item in items]
+    started = time.perf_counter()
+    for first in range(0, len(texts), 64):
+        embedder.embed_documents(texts[first : first + 64])
+    raw_seconds = time.perf_counter() - started
+
+    work = Path(tempfile.mkdtemp(prefix="mnemo-engine-"))
+    keyfile_path = work / "bench.key"
+    keyfile_path.write_bytes(os.urandom(32))
+    keyfile_path.chmod(0o600)
+    key = secrets.keyfile(keyfile_path.read_bytes(), "bench")
+    path = work / "store"
+    Store.create(path, [key]).close()
+    store = Store.open(path, key)
+    started = time.perf_counter()
+    store.remember_many([NewMemory(**item) for item in items])
+    import_seconds = time.perf_counter() - started
+
+    rng = random.Random(3)
+    queries = [f"what did {rng.choice(SUBJECTS)} say about {rng.choice(TOPICS)}?" for _ in range(args.warm_queries)]
+    store.recall(queries[0])  # load the index once
+    warm_total, warm_search = [], []
+    for query in queries:
+        started = time.perf_counter()
+        store.recall(query, k=5)
+        warm_total.append(time.perf_counter() - started)
+    vector = embedder.embed_query(queries[0])
+    state = store.state()
+    for _ in queries:
+        started = time.perf_counter()
+        state.vectors.search(vector, 100)
+        state.catalog.lexical(queries[0], 100)
+        warm_search.append(time.perf_counter() - started)
+    store.close()
+
+    disk = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    raw_bytes = sum(len(t.encode()) + 64 + 384 * 4 for t in texts)  # text + tags/date/id + f32 vector
+
+    env = {**os.environ, "MNEMO_HOME": str(path), "MNEMO_KEYFILE": str(keyfile_path)}
+    commands = {"venv: mnemo --version": [str(ROOT / ".venv" / "bin" / "mnemo"), "--version"]}
+    commands["venv: mnemo recall"] = [str(ROOT / ".venv" / "bin" / "mnemo"), "recall", queries[1], "-k", "5"]
+    binary = ROOT / "dist" / "mnemo"
+    if binary.is_file():
+        commands["binary: mnemo --version"] = [str(binary), "--version"]
+        commands["binary: mnemo recall"] = [str(binary), "recall", queries[1], "-k", "5"]
+    for argv in commands.values():
+        timed_process(argv, env)
+    cold: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(args.cold_runs):
+        for name, argv in commands.items():
+            cold[name].append(timed_process(argv, env))
+
+    result = {
+        "memories": args.memories,
+        "raw_embedding_per_second": args.memories / raw_seconds,
+        "import_per_second": args.memories / import_seconds,
+        "import_vs_raw": raw_seconds / import_seconds,
+        "warm_recall": summary(warm_total),
+        "warm_search_only": summary(warm_search),
+        "cold": {name: summary(samples) for name, samples in cold.items()},
+        "disk_bytes": disk,
+        "disk_per_memory": disk / args.memories,
+        "raw_bytes_per_memory": raw_bytes / args.memories,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(
+        f"raw embedding {result['raw_embedding_per_second']:.0f}/s, import {result['import_per_second']:.0f}/s "
+        f"({result['import_vs_raw']:.2f} of raw)"
+    )
+    print(
+        f"warm recall p50 {summary(warm_total)['median'] * 1000:.1f} ms p95 {summary(warm_total)['p95'] * 1000:.1f} ms"
+    )
+    for name, samples in cold.items():
+        print(f"{name}: median {statistics.median(samples) * 1000:.0f} ms")
+    print(f"disk {result['disk_per_memory']:.0f} B/memory vs raw {result['raw_bytes_per_memory']:.0f} B")
+
+
+if __name__ == "__main__":
+    main()
