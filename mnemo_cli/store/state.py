@@ -50,7 +50,8 @@ class IndexState:
 
     # -- loading ----------------------------------------------------------------------------------
 
-    def load(self) -> None:
+    def load(self, *, locked: bool = False) -> None:
+        """`locked`: the caller holds the exclusive lock (so do not take the shared one)."""
         head = self._journal.read_head()
         for frames, path in snapshot_file.listing(self.path, head.gen):
             if frames > head.frames:
@@ -65,7 +66,7 @@ class IndexState:
             self._reset(catalog, vectors)
             self.gen, self.point = snap.gen, snap.point
             try:
-                self._catch_up()
+                self._catch_up(locked=locked)
             except IntegrityError:
                 continue  # the snapshot is not a point of this chain: try an older one, or rebuild
             self.snapshot_frames = frames
@@ -74,7 +75,7 @@ class IndexState:
         self._reset(Catalog(), None)
         self.gen, self.point = head.gen, None
         self.snapshot_frames = 0
-        self._catch_up()
+        self._catch_up(locked=locked)
         self.loaded_from = "rebuilt"
 
     def _reset(self, catalog: Catalog, vector_bytes: bytes | None) -> None:
@@ -103,7 +104,7 @@ class IndexState:
         """Apply what other processes committed since this state was loaded."""
         head = self._journal.read_head()
         if head.gen != self.gen:
-            self.load()
+            self.load(locked=locked)
         elif self.point is None or head.frames != self.point.frames:
             self._catch_up(locked=locked)
 

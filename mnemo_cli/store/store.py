@@ -275,12 +275,12 @@ class Store:
         return report
 
     def _prepare(self, items: Iterable[NewMemory], report: RememberReport) -> list[Memory]:
-        catalog = self.state().catalog
         prepared: list[Memory] = []
         seen: set[str] = set()
         for item in items:
             memory_id = values.check_id(item.id) if item.id is not None else values.new_id()
-            if item.id is not None and (memory_id in seen or catalog.has(memory_id)):
+            # Only given ids can collide: a plain `remember` never needs the index loaded.
+            if item.id is not None and (memory_id in seen or self.state().catalog.has(memory_id)):
                 report.skipped.append(memory_id)
                 continue
             seen.add(memory_id)
@@ -297,9 +297,9 @@ class Store:
         return prepared
 
     def _prepare_links(self, links: Iterable[Link], new_ids: set[str]) -> list[Record]:
-        catalog = self.state().catalog
         records = []
         for link in links:
+            catalog = self.state().catalog
             for end in (link.src, link.dst):
                 if end not in new_ids and not catalog.has(end):
                     raise MemoryNotFound(f"no memory {end} (a link end)")
@@ -325,14 +325,9 @@ class Store:
         covered = newest[0][0] if newest else 0
         if head.frames - covered < SNAPSHOT_EVERY:
             return
-        state = self._state
+        state = self.state()  # loading takes the shared lock: never while holding the exclusive one
         with self.journal.exclusive():
-            if state is None:
-                state = IndexState(self.path, self.store_id, self._data_key, self.journal, MODEL_ID)
-                self._state = state
-                state.load()  # takes the shared lock: not while holding the exclusive one
-            else:
-                state.refresh(locked=True)
+            state.refresh(locked=True)  # whatever was committed meanwhile
             state.write_snapshot()
 
     def resolve(self, ref: str) -> str:
