@@ -49,6 +49,7 @@ bench: dev
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/startup.py
 	$(BIN)/python bench/storage.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/engine.py
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.quality.evaluate
 	$(BIN)/python bench/render.py
 
 lock: dev

@@ -104,8 +104,51 @@ def engine_tables(result: dict) -> str:
     return "\n".join(rows)
 
 
+def quality_tables(result: dict) -> str:
+    data = result["dataset"]
+    rows = [
+        f"Seed {result['seed']}: {data['turns']:,} turns over {data['sessions']} sessions, "
+        f"{data['questions']} questions ({', '.join(f'{n} {kind}' for kind, n in data['by_kind'].items())}); "
+        f"k = {result['k']}. Command: `python -m bench.quality.evaluate` (part of `make bench`).",
+        "",
+        "| mode | hit@1 | hit@5 | hit@10 | MRR@10 | recall latency p50 / p95 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for mode in ("lexical", "vector", "hybrid"):
+        o, lat = result["modes"][mode]["overall"], result["modes"][mode]["latency"]
+        rows.append(
+            f"| {mode} | {o['hit@1']:.3f} | {o['hit@5']:.3f} | {o['hit@10']:.3f} | {o['mrr']:.3f} ± "
+            f"{1.96 * o['mrr_se']:.3f} | {lat['median_ms']:.1f} / {lat['p95_ms']:.1f} ms |"
+        )
+    kinds = list(data["by_kind"])
+    rows += ["", "MRR@10 by kind of question:", "", "| mode | " + " | ".join(kinds) + " |"]
+    rows.append("| --- |" + " ---: |" * len(kinds))
+    for mode in ("lexical", "vector", "hybrid"):
+        by_kind = result["modes"][mode]["by_kind"]
+        rows.append(f"| {mode} | " + " | ".join(f"{by_kind[k]['mrr']:.3f}" for k in kinds) + " |")
+    fusion = result["fusion"]
+    rows += [
+        "",
+        f"Fusion study (the same {result['candidates']} candidates per ranking, fused by each rule; the engine "
+        f"uses `{fusion['engine_default']}`):",
+        "",
+        "| rule | hit@1 | hit@5 | hit@10 | MRR@10 |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for variant_name, variant in fusion["variants"].items():
+        o = variant["overall"]
+        name = variant_name + (" (engine)" if variant_name == fusion["engine_default"] else "")
+        rows.append(f"| {name} | {o['hit@1']:.3f} | {o['hit@5']:.3f} | {o['hit@10']:.3f} | {o['mrr']:.3f} |")
+    return "\n".join(rows)
+
+
 def main() -> int:
-    renderers = {"startup": startup_tables, "storage": storage_tables, "engine": engine_tables}
+    renderers = {
+        "startup": startup_tables,
+        "storage": storage_tables,
+        "engine": engine_tables,
+        "quality": quality_tables,
+    }
     blocks = {}
     for name, render_block in renderers.items():
         source = ROOT / "bench" / "results" / f"{name}.json"

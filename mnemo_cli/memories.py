@@ -21,9 +21,11 @@ class Memory:
     tags: tuple[str, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
     source: str | None = None
+    #: When the memory stops appearing in recall and list (`remember --ttl`); None: never.
+    expires_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document = {
             "id": self.id,
             "text": self.text,
             "created_at": self.created_at,
@@ -31,6 +33,9 @@ class Memory:
             "meta": dict(self.meta),
             "source": self.source,
         }
+        if self.expires_at is not None:
+            document["expires_at"] = self.expires_at
+        return document
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class NewMemory:
     meta: Mapping[str, Any] | None = None
     source: str | None = None
     id: str | None = None
+    expires_at: str | datetime | None = None
 
 
 @dataclass(frozen=True)

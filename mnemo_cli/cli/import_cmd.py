@@ -47,11 +47,10 @@ def import_(
         raise UsageError(f"{name} is not UTF-8 text") from None
     plan = parse_import(content, name)
     with unlocked_store() as store:
-        file_ids = {m.id for m in plan.memories if m.id}
-        for number, link in plan.links:
+        for where, link in plan.links:
             for end in (link.src, link.dst):
-                if end not in file_ids and not store.has(end):
-                    raise MemoryNotFound(f"{name}:{number}: link end {end} is neither in the file nor in the store")
+                if end not in plan.ids and not store.has(end):
+                    raise MemoryNotFound(f"{where}: link end {end} is neither in the file nor in the store")
         with _progress(len(plan.memories)) as advance:
             report = store.remember_many(plan.memories, links=[link for _, link in plan.links], progress=advance)
     counts = {"added": len(report.added), "skipped": len(report.skipped), "links": report.links_added}

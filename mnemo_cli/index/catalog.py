@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,9 @@ CREATE TABLE memories(
     meta TEXT NOT NULL,
     source TEXT,
     model TEXT NOT NULL,
-    dates TEXT NOT NULL
+    dates TEXT NOT NULL,
+    expires_at TEXT,
+    expires_ts REAL
 );
 CREATE INDEX memories_by_time ON memories(created_ts);
 CREATE TABLE memory_tags(tag TEXT NOT NULL, key INTEGER NOT NULL, PRIMARY KEY(tag, key)) WITHOUT ROWID;
@@ -37,6 +40,7 @@ CREATE TABLE links(
     PRIMARY KEY(src, dst)
 ) WITHOUT ROWID;
 CREATE INDEX links_by_dst ON links(dst);
+CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(
     text, tags, dates, content='memories', content_rowid='key', tokenize='porter unicode61 remove_diacritics 2'
 );
@@ -69,14 +73,17 @@ class Catalog:
     # -- changes --------------------------------------------------------------------------------
 
     def next_key(self) -> int:
-        return self.db.execute("SELECT COALESCE(MAX(key), 0) + 1 FROM memories").fetchone()[0]
+        """A key never used before in this catalog (a forgotten memory's key is not reused: the
+        vector index keeps removed keys reserved)."""
+        self.bump("keys")
+        return self.counter("keys")
 
     def add(self, key: int, memory: Memory, model: str) -> None:
         tags_json = json.dumps(list(memory.tags), ensure_ascii=False)
         dates = date_words(memory.created_at)
         self.db.execute(
-            "INSERT INTO memories(key, id, text, created_at, created_ts, tags, meta, source, model, dates)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO memories(key, id, text, created_at, created_ts, tags, meta, source, model, dates,"
+            " expires_at, expires_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
                 memory.id,
@@ -88,6 +95,8 @@ class Catalog:
                 memory.source,
                 model,
                 dates,
+                memory.expires_at,
+                _ts(memory.expires_at) if memory.expires_at else None,
             ),
         )
         self.db.execute(
@@ -104,6 +113,37 @@ class Catalog:
             (link.src, link.dst, link.rel, link.created_at, self._link_seq),
         )
 
+    def remove(self, memory_id: str) -> int | None:
+        """Delete a memory, its index entries and every link touching it; its key, or None."""
+        row = self.db.execute("SELECT key, text, tags, dates FROM memories WHERE id = ?", (memory_id,)).fetchone()
+        if row is None:
+            return None
+        key, text, tags_json, dates = row
+        tags = json.loads(tags_json)
+        self.db.execute(
+            "INSERT INTO fts(fts, rowid, text, tags, dates) VALUES ('delete', ?, ?, ?, ?)",
+            (key, text, " ".join(tags), dates),
+        )
+        self.db.execute("DELETE FROM memories WHERE key = ?", (key,))
+        self.db.execute("DELETE FROM memory_tags WHERE key = ?", (key,))
+        self.db.execute("DELETE FROM links WHERE src = ? OR dst = ?", (memory_id, memory_id))
+        self.bump("forgotten")
+        return key
+
+    def bump(self, name: str, by: int = 1) -> None:
+        self.db.execute(
+            "INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + ?",
+            (name, by, by),
+        )
+
+    def counter(self, name: str) -> int:
+        row = self.db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else 0
+
+    def expired_ids(self, now: float) -> list[str]:
+        rows = self.db.execute("SELECT id FROM memories WHERE expires_ts IS NOT NULL AND expires_ts <= ?", (now,))
+        return [row[0] for row in rows]
+
     def relation(self, src: str, dst: str) -> str | None:
         row = self.db.execute("SELECT rel FROM links WHERE src = ? AND dst = ?", (src, dst)).fetchone()
         return row[0] if row else None
@@ -114,6 +154,7 @@ class Catalog:
     # -- reading --------------------------------------------------------------------------------
 
     def count(self) -> int:
+        """Memories held, expired ones included (they stay until pruned)."""
         return self.db.execute("SELECT COUNT(*) FROM memories").fetchone()[0]
 
     def has(self, memory_id: str) -> bool:
@@ -192,17 +233,18 @@ class Catalog:
         return self.db.execute("SELECT COUNT(*) FROM links").fetchone()[0]
 
 
-_COLUMNS = "id, text, created_at, tags, meta, source"
+_COLUMNS = "id, text, created_at, tags, meta, source, expires_at"
 
 
 def _memory(row: Sequence[Any]) -> Memory:
-    memory_id, text, created_at, tags, meta, source = row
-    return Memory(memory_id, text, created_at, tuple(json.loads(tags)), json.loads(meta), source)
+    memory_id, text, created_at, tags, meta, source, expires_at = row
+    return Memory(memory_id, text, created_at, tuple(json.loads(tags)), json.loads(meta), source, expires_at)
 
 
 def _filters(tags: Sequence[str], since: float | None, until: float | None) -> tuple[str, list[Any]]:
-    clauses: list[str] = ["1"]
-    args: list[Any] = []
+    """SQL conditions on `memories m`; expired memories never match."""
+    clauses: list[str] = ["(m.expires_ts IS NULL OR m.expires_ts > ?)"]
+    args: list[Any] = [time.time()]
     for tag in tags:
         clauses.append("EXISTS (SELECT 1 FROM memory_tags t WHERE t.tag = ? AND t.key = m.key)")
         args.append(tag)

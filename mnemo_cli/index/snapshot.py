@@ -13,7 +13,8 @@ import struct
 from mnemo_cli.index.catalog import Catalog
 from mnemo_cli.index.vectors import Vectors
 
-PAYLOAD_VERSION = 1
+#: 2: memories gained expires_at/expires_ts, the catalog a counters table.
+PAYLOAD_VERSION = 2
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 

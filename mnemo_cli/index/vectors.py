@@ -34,6 +34,7 @@ class Vectors:
         if index is None:
             index = _usearch_index_class()(ndim=DIMENSION, metric="cos", dtype="f16")
         self._index = index
+        self._matrix: Any = None  # (keys, unit rows) for exact search, rebuilt after any change
 
     def __len__(self) -> int:
         return len(self._index)
@@ -43,6 +44,32 @@ class Vectors:
 
         if len(keys):
             self._index.add(np.asarray(keys, dtype=np.uint64), vectors.astype(np.float32, copy=False))
+            self._matrix = None
+
+    def remove(self, keys: Sequence[int]) -> None:
+        import numpy as np
+
+        self._index.remove(np.asarray(keys, dtype=np.uint64))
+        self._matrix = None
+
+    def exact_all(self, query: np.ndarray, count: int) -> list[tuple[int, float]]:
+        """Exact cosine ranking over every vector: one matrix product, for stores small enough that it
+        costs about what an HNSW search does, and HNSW's misses are pure loss (bench/quality)."""
+        import numpy as np
+
+        if not len(self._index) or count <= 0:
+            return []
+        if self._matrix is None:
+            keys = np.asarray(self._index.keys, dtype=np.uint64)
+            rows = np.asarray(self._index.get(keys), dtype=np.float32)
+            rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+            self._matrix = (keys, rows)
+        keys, rows = self._matrix
+        scores = rows @ (query / max(float(np.linalg.norm(query)), 1e-12))
+        count = min(count, len(keys))
+        top = np.argpartition(-scores, count - 1)[:count]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(keys[i]), float(scores[i])) for i in top]
 
     def search(self, query: np.ndarray, count: int) -> list[tuple[int, float]]:
         """(key, cosine similarity) for the `count` nearest, best first (approximate, HNSW)."""

@@ -62,7 +62,8 @@ def read(store: Path) -> StoreHeader:
     except FileNotFoundError:
         if not store.exists():
             raise StoreNotFound(f"no store at {store}", hint="create one with `mnemo init`") from None
-        raise StoreNotFound(f"{store} is not a mnemo store (no {layout.HEADER} file)") from None
+        hint = "create one with `mnemo init`" if store.is_dir() and not any(store.iterdir()) else None
+        raise StoreNotFound(f"{store} is not a mnemo store (no {layout.HEADER} file)", hint=hint) from None
     except NotADirectoryError:
         raise StoreNotFound(f"{store} is not a mnemo store (not a folder)") from None
     return decode(data, path)

@@ -41,6 +41,7 @@ class IndexState:
         self._vector_bytes: bytes | None = None
         self._pending_keys: list[int] = []
         self._pending_blobs: list[bytes] = []
+        self._pending_removals: list[int] = []
         self.gen: bytes | None = None
         self.point: ChainPoint | None = None
         #: Frames covered by the newest snapshot on disk (0: none).
@@ -82,7 +83,7 @@ class IndexState:
         self.catalog = catalog
         self._vectors = None
         self._vector_bytes = vector_bytes
-        self._pending_keys, self._pending_blobs = [], []
+        self._pending_keys, self._pending_blobs, self._pending_removals = [], [], []
 
     @property
     def vectors(self) -> Vectors:
@@ -90,8 +91,12 @@ class IndexState:
         if self._vectors is None:
             self._vectors = Vectors.deserialize(self._vector_bytes) if self._vector_bytes else Vectors()
             self._vector_bytes = None
-            if len(self._vectors) + len(self._pending_keys) != self.catalog.count():
+            expected = self.catalog.count() + len(self._pending_removals) - len(self._pending_keys)
+            if len(self._vectors) != expected:
                 raise IntegrityError(f"{self.path}: the index snapshot's vectors do not match its catalog")
+        if self._pending_removals:
+            self._vectors.remove(self._pending_removals)
+            self._pending_removals = []
         if self._pending_keys:
             import numpy as np
 
@@ -132,10 +137,20 @@ class IndexState:
                 raise IntegrityError(f"{self.path}: memory {f.get('id')} has no {self.model} vector")
             key = self.catalog.next_key()
             memory = Memory(
-                f["id"], f["text"], f["created_at"], tuple(f.get("tags", ())), f.get("meta", {}), f.get("source")
+                f["id"],
+                f["text"],
+                f["created_at"],
+                tuple(f.get("tags", ())),
+                f.get("meta", {}),
+                f.get("source"),
+                f.get("expires_at"),
             )
             self.catalog.add(key, memory, f["model"])
             return key
+        if record.op == "forget":
+            for memory_id in f["ids"]:
+                self._drop_vector(self.catalog.remove(memory_id))
+            return None
         if record.op == "link":
             self.catalog.link(Link(f["src"], f["dst"], f["rel"], f["created_at"]))
             return None
@@ -143,6 +158,17 @@ class IndexState:
             self.catalog.unlink(f["src"], f["dst"])
             return None
         raise UnsupportedFormat(f"{self.path}: unknown record '{record.op}' (written by a newer mnemo?)")
+
+    def _drop_vector(self, key: int | None) -> None:
+        if key is None:
+            return
+        if key in self._pending_keys:
+            at = self._pending_keys.index(key)
+            del self._pending_keys[at], self._pending_blobs[at]
+        elif self._vectors is not None:
+            self._vectors.remove([key])
+        else:
+            self._pending_removals.append(key)
 
     # -- snapshots --------------------------------------------------------------------------------
 

@@ -339,7 +339,7 @@ class Store:
         if not found:
             raise MemoryNotFound(f"no memory with id {ref}")
         if len(found) > 1:
-            shown = ", ".join(memory_id[:12] for memory_id in found[:5])
+            shown = ", ".join(found[:5])
             raise UsageError(f"memory id {ref} is ambiguous: {shown}{', ...' if len(found) > 5 else ''}")
         return found[0]
 
@@ -364,8 +364,9 @@ class Store:
         a, b = self.resolve(src), self.resolve(dst)
         link = Link(a, b, rel.strip(), values.normalise_time(None))
         records = self._prepare_links([link], set())
-        if records:
-            self._commit(records)
+        if not records:  # the same link exists already: report it as stored
+            return next(existing for existing in self.state().catalog.links_from(a) if existing.dst == b)
+        self._commit(records)
         return link
 
     def unlink(self, src: str, dst: str) -> None:

@@ -79,7 +79,9 @@ def _markdown(memories: list[Memory], links: Sequence[Link]) -> Iterator[str]:
 @dataclass
 class ImportPlan:
     memories: list[NewMemory] = field(default_factory=list)
-    links: list[tuple[int, Link]] = field(default_factory=list)
+    #: (where, link): `where` names the entry in messages ("FILE:LINE" or "FILE: link N").
+    links: list[tuple[str, Link]] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
 
 
 def parse_import(content: str, name: str) -> ImportPlan:
@@ -101,7 +103,7 @@ def parse_import(content: str, name: str) -> ImportPlan:
             entry = json.loads(line)
         except json.JSONDecodeError as e:
             raise UsageError(f"{where}: not JSON ({e.msg})") from None
-        _add_entry(plan, entry, where, number)
+        _add_entry(plan, entry, where)
     return plan
 
 
@@ -110,13 +112,13 @@ def _parse_document(document: dict[str, Any], name: str) -> ImportPlan:
         raise UsageError(f"{name}: not a mnemo export of version {EXPORT_VERSION}")
     plan = ImportPlan()
     for i, entry in enumerate(document.get("memories", []), start=1):
-        _add_entry(plan, {"type": "memory", **entry} if isinstance(entry, dict) else entry, f"{name}: memory {i}", i)
+        _add_entry(plan, {"type": "memory", **entry} if isinstance(entry, dict) else entry, f"{name}: memory {i}")
     for i, entry in enumerate(document.get("links", []), start=1):
-        _add_entry(plan, {"type": "link", **entry} if isinstance(entry, dict) else entry, f"{name}: link {i}", i)
+        _add_entry(plan, {"type": "link", **entry} if isinstance(entry, dict) else entry, f"{name}: link {i}")
     return plan
 
 
-def _add_entry(plan: ImportPlan, entry: Any, where: str, number: int) -> None:
+def _add_entry(plan: ImportPlan, entry: Any, where: str) -> None:
     if not isinstance(entry, dict):
         raise UsageError(f"{where}: expected a JSON object")
     kind = entry.get("type")
@@ -125,17 +127,25 @@ def _add_entry(plan: ImportPlan, entry: Any, where: str, number: int) -> None:
             if entry.get("version") != EXPORT_VERSION:
                 raise UsageError(f"export version {entry.get('version')!r} (this mnemo reads {EXPORT_VERSION})")
         elif kind == "memory":
-            _only(entry, _MEMORY_KEYS)
-            plan.memories.append(_memory(entry, memory_id=values.check_id(_text(entry, "id"))))
+            _only(entry, _MEMORY_KEYS | {"expires_at"})
+            memory_id = values.check_id(_text(entry, "id"))
+            if memory_id in plan.ids:
+                raise UsageError(f"id {memory_id} appears twice in the file")
+            plan.ids.add(memory_id)
+            plan.memories.append(_memory(entry, memory_id=memory_id))
         elif kind == "link":
             _only(entry, _LINK_KEYS)
             link = Link(
                 values.check_id(_text(entry, "src")),
                 values.check_id(_text(entry, "dst")),
-                _text(entry, "rel"),
+                _text(entry, "rel").strip(),
                 values.normalise_time(_text(entry, "created_at")),
             )
-            plan.links.append((number, link))
+            if not link.rel:
+                raise UsageError("the relation is empty")
+            if link.src == link.dst:
+                raise UsageError("a memory cannot link to itself")
+            plan.links.append((where, link))
         elif kind is None:
             _only(entry, _SIMPLE_KEYS)
             plan.memories.append(_memory(entry, memory_id=None))
@@ -158,8 +168,12 @@ def _memory(entry: dict[str, Any], memory_id: str | None) -> NewMemory:
     source = entry.get("source")
     if source is not None and not isinstance(source, str):
         raise UsageError("'source' must be a string")
+    expires = entry.get("expires_at")
+    if expires is not None and not isinstance(expires, str):
+        raise UsageError("'expires_at' must be an RFC 3339 string")
     return NewMemory(
         text=text,
+        expires_at=values.normalise_time(expires, what="expires_at") if expires is not None else None,
         created_at=values.normalise_time(created) if created is not None else None,
         tags=values.check_tags(tags),
         meta=values.check_meta(entry.get("meta")),

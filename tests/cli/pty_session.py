@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 
-
 PROMPT = re.compile(rb"(?:passphrase for the mnemo store|Repeat the passphrase): ", re.IGNORECASE)
 
 
