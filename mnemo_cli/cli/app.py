@@ -18,14 +18,17 @@ from mnemo_cli.cli import (
     doctor_cmd,
     exit_codes,
     export_cmd,
+    forget_cmd,
     import_cmd,
     init_cmd,
     link_cmd,
     list_cmd,
     output,
+    prune_cmd,
     recall_cmd,
     remember_cmd,
     show_cmd,
+    stats_cmd,
     verify_cmd,
 )
 from mnemo_cli.errors import MnemoError
@@ -69,6 +72,9 @@ app.command("show")(show_cmd.show)
 app.command("list")(list_cmd.list_)
 app.command("export")(export_cmd.export)
 app.command("import")(import_cmd.import_)
+app.command("forget")(forget_cmd.forget)
+app.command("prune")(prune_cmd.prune)
+app.command("stats")(stats_cmd.stats)
 app.command("verify")(verify_cmd.verify)
 app.command("doctor")(doctor_cmd.doctor)
 

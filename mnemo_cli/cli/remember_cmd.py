@@ -22,6 +22,10 @@ def remember(
         str | None, typer.Option("--created-at", help="When it happened, RFC 3339 (default: now, UTC).")
     ] = None,
     source: Annotated[str | None, typer.Option("--source", help="Where it came from (free text).")] = None,
+    ttl: Annotated[
+        str | None,
+        typer.Option("--ttl", help="Expire this long after --created-at (30d, 12h, 2w): hidden, then pruned."),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the stored memory as JSON.")] = False,
 ) -> None:
     """Remember TEXT: embed it locally, encrypt it, and commit it to the store.
@@ -49,8 +53,10 @@ def remember(
     values.check_tags(tag or [])
     if created_at is not None:
         values.parse_time(created_at, what="--created-at")
+    if ttl is not None:
+        values.parse_duration(ttl, what="--ttl")
     with unlocked_store() as store:
-        memory = store.remember(text, tags=tag or [], meta=metadata, created_at=created_at, source=source)
+        memory = store.remember(text, tags=tag or [], meta=metadata, created_at=created_at, source=source, ttl=ttl)
     if json_output:
         output.emit_json(memory.to_json())
     else:

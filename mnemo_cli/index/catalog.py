@@ -34,6 +34,7 @@ CREATE TABLE memories(
     expires_ts REAL
 );
 CREATE INDEX memories_by_time ON memories(created_ts);
+CREATE INDEX memories_by_expiry ON memories(expires_ts) WHERE expires_ts IS NOT NULL;
 CREATE TABLE memory_tags(tag TEXT NOT NULL, key INTEGER NOT NULL, PRIMARY KEY(tag, key)) WITHOUT ROWID;
 CREATE TABLE links(
     src TEXT NOT NULL, dst TEXT NOT NULL, rel TEXT NOT NULL, created_at TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -140,9 +141,48 @@ class Catalog:
         row = self.db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
         return row[0] if row else 0
 
-    def expired_ids(self, now: float) -> list[str]:
-        rows = self.db.execute("SELECT id FROM memories WHERE expires_ts IS NOT NULL AND expires_ts <= ?", (now,))
-        return [row[0] for row in rows]
+    def select(
+        self,
+        *,
+        words: str | None = None,
+        tags: Sequence[str] = (),
+        created_before: float | None = None,
+        expired_at: float | None = None,
+    ) -> list[Memory]:
+        """Memories matching every given condition (expired ones included), oldest first.
+
+        `words`: the text holds all of them. `created_before` and `expired_at` together select
+        memories that are either old enough or expired."""
+        clauses: list[str] = ["1"]
+        args: list[Any] = []
+        for tag in tags:
+            clauses.append("EXISTS (SELECT 1 FROM memory_tags t WHERE t.tag = ? AND t.key = m.key)")
+            args.append(tag)
+        age: list[str] = []
+        if created_before is not None:
+            age.append("m.created_ts < ?")
+            args.append(created_before)
+        if expired_at is not None:
+            age.append("(m.expires_ts IS NOT NULL AND m.expires_ts <= ?)")
+            args.append(expired_at)
+        if age:
+            clauses.append("(" + " OR ".join(age) + ")")
+        if words is not None:
+            match = " AND ".join(f'"{word}"' for word in dict.fromkeys(_WORD.findall(words.lower())))
+            if not match:
+                return []
+            clauses.append("m.key IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
+            args.append(match)
+        sql = f"SELECT {_COLUMNS} FROM memories m WHERE {' AND '.join(clauses)} ORDER BY created_ts, key"
+        return [_memory(row) for row in self.db.execute(sql, args)]
+
+    def expired_count(self, now: float) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM memories WHERE expires_ts IS NOT NULL AND expires_ts <= ?", (now,))
+        return row.fetchone()[0]
+
+    def expired_keys(self, now: float) -> set[int]:
+        rows = self.db.execute("SELECT key FROM memories WHERE expires_ts IS NOT NULL AND expires_ts <= ?", (now,))
+        return {row[0] for row in rows}
 
     def relation(self, src: str, dst: str) -> str | None:
         row = self.db.execute("SELECT rel FROM links WHERE src = ? AND dst = ?", (src, dst)).fetchone()

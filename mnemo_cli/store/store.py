@@ -233,9 +233,18 @@ class Store:
         meta: dict[str, Any] | None = None,
         created_at: str | datetime | None = None,
         source: str | None = None,
+        ttl: str | None = None,
     ) -> Memory:
-        """Store one memory (embedded now, committed durably before returning) and return it."""
-        item = NewMemory(text=text, created_at=created_at, tags=tags, meta=meta, source=source)
+        """Store one memory (embedded now, committed durably before returning) and return it.
+
+        `ttl` (e.g. `30d`): the memory expires that long after `created_at` and stops appearing
+        in recall and list (`prune --expired` then removes it)."""
+        expires = None
+        if ttl is not None:
+            start = values.parse_time(created_at) if created_at is not None else values.now_utc()
+            expires = start + values.parse_duration(ttl, what="--ttl")
+            created_at = start
+        item = NewMemory(text=text, created_at=created_at, tags=tags, meta=meta, source=source, expires_at=expires)
         return self.remember_many([item]).added[0]
 
     def remember_many(
@@ -292,6 +301,7 @@ class Store:
                     tags=values.check_tags(item.tags),
                     meta=values.check_meta(item.meta),
                     source=item.source,
+                    expires_at=values.normalise_time(item.expires_at, what="expires_at") if item.expires_at else None,
                 )
             )
         return prepared
@@ -375,6 +385,34 @@ class Store:
             raise MemoryNotFound(f"no link from {a[:12]} to {b[:12]}")
         self._commit([Record("unlink", {"src": a, "dst": b, "created_at": values.normalise_time(None)})])
 
+    def forget(self, refs: Iterable[str]) -> list[Memory]:
+        """Forget memories (hidden from everything at once; their text leaves the disk at `compact`)."""
+        catalog = self.state().catalog
+        ids = list(dict.fromkeys(self.resolve(ref) for ref in refs))
+        forgotten = [memory for memory in (catalog.get(memory_id) for memory_id in ids) if memory is not None]
+        if ids:
+            now = values.normalise_time(None)
+            self._commit([Record("forget", {"ids": ids[i : i + 1000], "at": now}) for i in range(0, len(ids), 1000)])
+        return forgotten
+
+    def select(
+        self,
+        *,
+        words: str | None = None,
+        tags: Iterable[str] = (),
+        older_than: str | None = None,
+        expired: bool = False,
+    ) -> list[Memory]:
+        """Memories to forget or prune, oldest first: all of `words` in the text, all `tags`, and
+        (when given) created more than `older_than` ago (e.g. `90d`) or expired."""
+        import time
+
+        now = time.time()
+        before = now - values.parse_duration(older_than, what="--older-than").total_seconds() if older_than else None
+        return self.state().catalog.select(
+            words=words, tags=tuple(tags), created_before=before, expired_at=now if expired else None
+        )
+
     def recall(
         self,
         query: str,
@@ -423,6 +461,48 @@ class Store:
 
     def all_links(self) -> list[Link]:
         return self.state().catalog.all_links()
+
+    def stats(self) -> dict[str, Any]:
+        """Counts, log and snapshot positions, key slots and bytes on disk (read-only)."""
+        import time
+
+        state = self.state()
+        head = self.head()
+        catalog = state.catalog
+        expired = catalog.expired_count(time.time())
+        files = {str(p.relative_to(self.path)): p.stat().st_size for p in sorted(self.path.rglob("*")) if p.is_file()}
+        slots = []
+        for slot in self.slots:
+            entry: dict[str, Any] = {"slot": slot.slot_id, "kind": slot.kind_name}
+            if slot.params is not None:
+                entry["kdf"] = {
+                    "algorithm": "argon2id",
+                    "time_cost": slot.params.time_cost,
+                    "memory_kib": slot.params.memory_kib,
+                    "parallelism": slot.params.parallelism,
+                }
+            slots.append(entry)
+        return {
+            "path": str(self.path),
+            "store_id": self.store_id.hex(),
+            "memories": {
+                "live": catalog.count() - expired,
+                "expired": expired,
+                "forgotten": catalog.counter("forgotten"),
+            },
+            "links": catalog.link_count(),
+            "log": {
+                "generation": head.gen.hex(),
+                "frames": head.frames,
+                "bytes": head.log_bytes,
+                "commits": head.commit,
+            },
+            "snapshot": {"frames": state.snapshot_frames, "tail_frames": state.tail_frames()},
+            "last_compaction": None,
+            "model": MODEL_ID,
+            "key_slots": slots,
+            "disk": {"bytes": sum(files.values()), "files": files},
+        }
 
     # -- checking ---------------------------------------------------------------------------------
 

@@ -107,6 +107,14 @@ def parse_time(value: str | datetime, *, what: str = "date") -> datetime:
     return moment.astimezone(UTC)
 
 
+def parse_duration(value: str, *, what: str = "duration") -> timedelta:
+    """An age or lifetime such as `90d`, `12h`, `2w`, `1y` (s, m, h, d, w, y)."""
+    match = _RELATIVE.match(value.strip())
+    if not match or int(match.group(1)) == 0:
+        raise UsageError(f"bad {what} {value!r}: expected a number and a unit, e.g. 30d, 12h, 2w")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
 def parse_since(value: str, *, what: str, now: datetime | None = None) -> datetime:
     """A point in time for --since/--until: RFC 3339, or an age like `7d`, `12h`, `2w`, `1y` ago."""
     match = _RELATIVE.match(value.strip())
