@@ -15,6 +15,7 @@ import typer
 
 from mnemo_cli import __version__
 from mnemo_cli.cli import (
+    compact_cmd,
     doctor_cmd,
     exit_codes,
     export_cmd,
@@ -74,6 +75,7 @@ app.command("export")(export_cmd.export)
 app.command("import")(import_cmd.import_)
 app.command("forget")(forget_cmd.forget)
 app.command("prune")(prune_cmd.prune)
+app.command("compact")(compact_cmd.compact)
 app.command("stats")(stats_cmd.stats)
 app.command("verify")(verify_cmd.verify)
 app.command("doctor")(doctor_cmd.doctor)

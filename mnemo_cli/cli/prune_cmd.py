@@ -20,6 +20,9 @@ def prune(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be pruned.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print what was pruned as JSON.")] = False,
+    compact: Annotated[
+        bool, typer.Option("--compact", help="Then compact, so the pruned text leaves the disk.")
+    ] = False,
 ) -> None:
     """Forget memories older than --older-than and/or expired, without asking: for cron.
 
@@ -38,6 +41,8 @@ def prune(
         chosen = store.select(tags=tag or [], older_than=older_than, expired=expired)
         if chosen and not dry_run:
             store.forget([m.id for m in chosen])
+            if compact:
+                store.compact()
     if json_output:
         output.emit_json({"dry_run": dry_run, "pruned": [m.id for m in chosen]})
     elif dry_run:

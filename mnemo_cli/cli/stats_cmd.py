@@ -33,6 +33,7 @@ def stats(
         f"links:     {figures['links']}",
         f"log:       {log['frames']} frames, {log['bytes']} bytes, {log['commits']} commits",
         f"snapshot:  covers {snap['frames']} frames; {snap['tail_frames']} replayed on open",
+        f"compacted: {figures['last_compaction'] or 'never'} ({figures['compactions']} times)",
         f"model:     {figures['model']}",
     ]
     for slot in figures["key_slots"]:

@@ -147,12 +147,53 @@ class Journal:
 
     # -- writing --------------------------------------------------------------------------------
 
+    def write_generation(self, bodies: Sequence[bytes], key_id: int, commit: int) -> Head:
+        """Write a complete new log generation holding `bodies` (fsynced, under its final name) and
+        return the HEAD that would make it current. Nothing refers to it until that HEAD is written.
+        Call with the exclusive lock held (compaction)."""
+        gen = aead.random_bytes(16)
+        header = LogHeader(self.store_id, gen, key_id)
+        raw_header = frames.encode_header(header)
+        point = frames.genesis(self._log_key, raw_header)
+        parts = [raw_header]
+        last_offset = 0
+        for body in bodies:
+            last_offset = point.offset
+            frame, point = frames.seal_frame(self._log_key, header, point, body)
+            parts.append(frame)
+        final = layout.log_path(self.store, gen)
+        tmp = final.with_name(final.name + ".tmp")
+        fileops.create_exclusive(tmp, b"".join(parts))
+        fileops.replace(tmp, final)
+        fileops.fsync_dir(final.parent)
+        return Head(gen, key_id, point.frames, point.offset, last_offset, point.tag, commit)
+
+    def switch_to(self, new: Head) -> None:
+        """Make `new` (from `write_generation`) current: the commit point of a compaction."""
+        head.write(self.store, new, self._head_key, self.store_id)
+
+    def remove_orphans(self, current: Head) -> list[str]:
+        """Delete log files HEAD does not name (a finished or interrupted compaction's leftovers).
+        Call with the exclusive lock held."""
+        keep = layout.log_path(self.store, current.gen).name
+        removed = []
+        folder = self.store / layout.LOG_DIR
+        for path in sorted(folder.iterdir()):
+            if path.name != keep and (path.name.endswith(".mlog") or path.name.endswith(".mlog.tmp")):
+                fileops.unlink(path)
+                removed.append(path.name)
+        if removed:
+            fileops.fsync_dir(folder)
+        return removed
+
     def append(self, bodies: Sequence[bytes], *, lock_wait: float | None = None) -> Head:
         """Commit `bodies` as consecutive frames, all or nothing. Returns the new HEAD."""
         with StoreLock(self.store / layout.LOCK).acquire(exclusive=True, wait=lock_wait):
             anchor = self.read_head()
             if not bodies:
                 return anchor
+            if len(list((self.store / layout.LOG_DIR).iterdir())) > 1:
+                self.remove_orphans(anchor)
             path, fd = self._open_log(anchor, fileops.open_append)
             try:
                 header = self._check_tail(fd, path, anchor)

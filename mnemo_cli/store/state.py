@@ -147,6 +147,10 @@ class IndexState:
             )
             self.catalog.add(key, memory, f["model"])
             return key
+        if record.op == "compacted":
+            self.catalog.bump("compactions")
+            self.catalog.bump("last_compaction", int(f["at_epoch"]) - self.catalog.counter("last_compaction"))
+            return None
         if record.op == "forget":
             for memory_id in f["ids"]:
                 self._drop_vector(self.catalog.remove(memory_id))

@@ -51,6 +51,17 @@ COMMIT_BATCH = 256
 
 
 @dataclass
+class CompactReport:
+    memories: int
+    links: int
+    frames_before: int
+    frames_after: int
+    bytes_before: int
+    bytes_after: int
+    orphans_removed: list[str] = field(default_factory=list)
+
+
+@dataclass
 class RememberReport:
     added: list[Memory] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -462,6 +473,50 @@ class Store:
     def all_links(self) -> list[Link]:
         return self.state().catalog.all_links()
 
+    def compact(self, *, lock_wait: float | None = None) -> CompactReport:
+        """Rewrite the live memories and links into a new log generation and delete the old one.
+
+        The only way forgotten, pruned and superseded text leaves the disk. HEAD's switch to the
+        new generation is the commit point: a crash before it leaves the old store, after it the
+        new one; leftovers are removed by the next writer. Holds the writers' lock throughout.
+        """
+        import time
+
+        state = self.state()  # loaded before the exclusive lock (loading takes the shared one)
+        journal = self.journal
+        with journal.exclusive(lock_wait):
+            state.refresh(locked=True)
+            before = self.head()
+            bytes_before = _disk_bytes(self.path)
+            catalog = state.catalog
+            live = {memory.id for memory in catalog.in_order()}
+            kept: list[bytes] = []
+            _anchor, bodies = journal.read(locked=True)
+            for body, _point in bodies:
+                record = record_codec.decode(body)
+                if record.op == "remember" and record.fields.get("id") in live:
+                    live.discard(record.fields["id"])  # the first record of an id is the memory
+                    kept.append(body)
+            links = catalog.all_links()
+            kept += [record_codec.encode(Record("link", link.to_json())) for link in links]
+            marker = Record("compacted", {"at": values.normalise_time(None), "at_epoch": int(time.time())})
+            new = journal.write_generation([record_codec.encode(marker), *kept], before.key_id, before.commit + 1)
+            journal.switch_to(new)
+            removed = journal.remove_orphans(new)
+            snapshot_file.remove_other_generations(self.path, new.gen)
+            state.load(locked=True)
+            if new.frames >= SNAPSHOT_EVERY:  # below that, replaying the log is cheaper than a snapshot
+                state.write_snapshot()
+        return CompactReport(
+            memories=len(kept) - len(links),
+            links=len(links),
+            frames_before=before.frames,
+            frames_after=new.frames,
+            bytes_before=bytes_before,
+            bytes_after=_disk_bytes(self.path),
+            orphans_removed=removed,
+        )
+
     def stats(self) -> dict[str, Any]:
         """Counts, log and snapshot positions, key slots and bytes on disk (read-only)."""
         import time
@@ -498,7 +553,8 @@ class Store:
                 "commits": head.commit,
             },
             "snapshot": {"frames": state.snapshot_frames, "tail_frames": state.tail_frames()},
-            "last_compaction": None,
+            "last_compaction": _epoch_text(catalog.counter("last_compaction")),
+            "compactions": catalog.counter("compactions"),
             "model": MODEL_ID,
             "key_slots": slots,
             "disk": {"bytes": sum(files.values()), "files": files},
@@ -543,6 +599,16 @@ class Store:
                 f"{report.uncommitted_bytes} bytes after the last commit (an interrupted write; trimmed on next write)"
             )
         return report
+
+
+def _disk_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _epoch_text(epoch: int) -> str | None:
+    from datetime import UTC
+
+    return values.format_time(datetime.fromtimestamp(epoch, UTC)) if epoch else None
 
 
 def _moment(value: str | datetime | None, what: str) -> datetime | None:

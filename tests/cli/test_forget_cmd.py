@@ -119,3 +119,22 @@ def test_stats(store: dict[str, str]) -> None:
     assert set(figures["disk"]["files"]) >= {"MNEMO", "HEAD", "keyslots", "keyslots.2", "lock"}
     text = mnemo_ok("stats")
     assert "memories:  3 live, 0 expired" in text and "key slot:  1 passphrase" in text
+
+
+def test_prune_then_compact_removes_the_text_from_disk(store: dict[str, str]) -> None:
+    home = Path(os.environ["MNEMO_HOME"])
+    assert mnemo_ok("prune", "--older-than", "365d", "--compact") == ""
+    figures = json.loads(mnemo_ok("stats", "--json"))
+    assert figures["memories"]["forgotten"] == 0 and figures["compactions"] == 1
+    assert figures["last_compaction"] is not None
+    assert texts() == ["Dana prefers email", "grocery list: apples, pears"]
+    assert len(list((home / "log").iterdir())) == 1
+
+
+def test_compact_reports_what_it_kept(store: dict[str, str]) -> None:
+    mnemo_ok("forget", store["old tax receipt"])
+    result = json.loads(mnemo_ok("compact", "--json"))
+    assert (result["memories"], result["links"], result["frames_before"], result["frames_after"]) == (2, 0, 4, 3)
+    line = mnemo_ok("compact")
+    assert line.startswith("compacted: 2 memories and 0 links kept; log 3 -> 3 frames; disk ")
+    assert "compacted: 20" in mnemo_ok("stats")
