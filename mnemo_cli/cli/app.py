@@ -22,6 +22,7 @@ from mnemo_cli.cli import (
     forget_cmd,
     import_cmd,
     init_cmd,
+    key_cmd,
     link_cmd,
     list_cmd,
     output,
@@ -76,6 +77,8 @@ app.command("import")(import_cmd.import_)
 app.command("forget")(forget_cmd.forget)
 app.command("prune")(prune_cmd.prune)
 app.command("compact")(compact_cmd.compact)
+app.add_typer(key_cmd.app, name="key")
+app.command("passwd")(key_cmd.passwd)
 app.command("stats")(stats_cmd.stats)
 app.command("verify")(verify_cmd.verify)
 app.command("doctor")(doctor_cmd.doctor)

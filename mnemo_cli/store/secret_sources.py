@@ -13,6 +13,9 @@ fails rather than hang:
 
 A passphrase read from a file, fd or command loses one trailing newline. Wherever a passphrase is
 accepted, the recovery key is too.
+
+A *new* passphrase (`key add --passphrase`, `passwd`) comes from `MNEMO_NEW_PASSPHRASE_FD`,
+`MNEMO_NEW_PASSPHRASE_FILE` or `MNEMO_NEW_PASSPHRASE` (same forms), else is asked twice.
 """
 
 from __future__ import annotations
@@ -85,23 +88,60 @@ def new_passphrase(env: Mapping[str, str] | None = None, *, ask: bool = True) ->
     return secrets.passphrase(first, "terminal")
 
 
+NEW_PASSPHRASE_SOURCES = {
+    "MNEMO_NEW_PASSPHRASE_FD": "MNEMO_PASSPHRASE_FD",
+    "MNEMO_NEW_PASSPHRASE_FILE": "MNEMO_PASSPHRASE_FILE",
+    "MNEMO_NEW_PASSPHRASE": "MNEMO_PASSPHRASE",
+}
+
+
+def replacement_passphrase(env: Mapping[str, str] | None = None) -> Secret:
+    """A new passphrase for an existing store (never the recovery key's form)."""
+    env = os.environ if env is None else env
+    found = [name for name in NEW_PASSPHRASE_SOURCES if env.get(name)]
+    if len(found) > 1:
+        raise UsageError(f"more than one new-passphrase source is set: {', '.join(found)}; set only one")
+    if found:
+        text = _passphrase_text(NEW_PASSPHRASE_SOURCES[found[0]], env[found[0]], found[0])
+        source = found[0]
+    elif _terminal():
+        text = _prompt("New passphrase: ")
+        if text and _prompt("Repeat the new passphrase: ") != text:
+            raise UsageError("the two passphrases differ")
+        source = "terminal"
+    else:
+        raise AuthenticationError(
+            "no new passphrase given and no terminal to ask on",
+            hint="set MNEMO_NEW_PASSPHRASE_FILE (or _FD, or MNEMO_NEW_PASSPHRASE)",
+        )
+    if not text:
+        raise UsageError("the new passphrase is empty")
+    if secrets.looks_like_recovery_key(text):
+        raise UsageError("a passphrase cannot start with 'mnemo-rk-' (that marks recovery keys)")
+    return secrets.passphrase(text, source)
+
+
 def _from_source(name: str, env: Mapping[str, str]) -> Secret:
-    value = env[name]
     if name == "MNEMO_KEYFILE":
-        return read_keyfile(Path(value).expanduser())
-    if name == "MNEMO_PASSPHRASE":
-        return secrets.passphrase(value, name)
-    if name == "MNEMO_PASSPHRASE_FILE":
+        return read_keyfile(Path(env[name]).expanduser())
+    return secrets.passphrase(_passphrase_text(name, env[name], name), name)
+
+
+def _passphrase_text(kind: str, value: str, label: str) -> str:
+    """The text a passphrase source holds; `kind` is one of the MNEMO_PASSPHRASE* names."""
+    if kind == "MNEMO_PASSPHRASE":
+        return value
+    if kind == "MNEMO_PASSPHRASE_FILE":
         try:
             with open(Path(value).expanduser(), encoding="utf-8") as f:
-                return secrets.passphrase(_chomp(f.read()), name)
+                return _chomp(f.read())
         except OSError as e:
-            raise AuthenticationError(f"cannot read MNEMO_PASSPHRASE_FILE {value}: {e.strerror}") from None
+            raise AuthenticationError(f"cannot read {label} {value}: {e.strerror}") from None
         except UnicodeDecodeError:
-            raise AuthenticationError(f"MNEMO_PASSPHRASE_FILE {value} is not UTF-8 text") from None
-    if name == "MNEMO_PASSPHRASE_FD":
-        return secrets.passphrase(_chomp(_read_fd(value)), name)
-    return secrets.passphrase(_chomp(_run_passcommand(value)), name)
+            raise AuthenticationError(f"{label} {value} is not UTF-8 text") from None
+    if kind == "MNEMO_PASSPHRASE_FD":
+        return _chomp(_read_fd(value))
+    return _chomp(_run_passcommand(value))
 
 
 def _read_fd(value: str) -> str:

@@ -560,6 +560,66 @@ class Store:
             "disk": {"bytes": sum(files.values()), "files": files},
         }
 
+    # -- key slots --------------------------------------------------------------------------------
+
+    @staticmethod
+    def key_slots(path: Path | None = None) -> tuple[KeySlot, ...]:
+        """The store's key slots, read without unlocking (their metadata is not secret)."""
+        path = store_path() if path is None else Path(path)
+        header = store_header.read(path)
+        table, _notes = keyslot_files.read(path, header.store_id)
+        return table.slots
+
+    def add_key_slot(self, secret: secrets.Secret, *, kdf: str | KdfParams = "default") -> KeySlot:
+        """Add a slot that opens this store with `secret` (a passphrase, keyfile or recovery key)."""
+        params = params_for_profile(kdf) if isinstance(kdf, str) else kdf
+        if secret.kind == "passphrase":
+            check_creatable(params)
+        with self.journal.exclusive():
+            table, _notes = keyslot_files.read(self.path, self.store_id)
+            slot = keyslots.make_slot(
+                table.next_slot_id(),
+                secret,
+                self._data_key,
+                self.unlocked_with.key_id,
+                self.store_id,
+                params if secret.kind == "passphrase" else None,
+            )
+            self._table = keyslots.with_slots(table, [*table.slots, slot])
+            keyslot_files.write(self.path, self._table)
+        return slot
+
+    def remove_key_slot(self, slot_id: int) -> KeySlot:
+        """Remove a slot; never the last one."""
+        with self.journal.exclusive():
+            table, _notes = keyslot_files.read(self.path, self.store_id)
+            found = [slot for slot in table.slots if slot.slot_id == slot_id]
+            if not found:
+                raise UsageError(f"there is no key slot {slot_id} (see `mnemo key list`)")
+            if len(table.slots) == 1:
+                raise UsageError("refusing to remove the last key slot: nothing could open the store")
+            self._table = keyslots.with_slots(table, [slot for slot in table.slots if slot.slot_id != slot_id])
+            keyslot_files.write(self.path, self._table)
+        return found[0]
+
+    def change_passphrase(self, new: secrets.Secret, *, kdf: str | KdfParams = "default") -> KeySlot:
+        """Replace the passphrase slot (the one used to unlock, else the only one) with one for `new`.
+
+        The new slot is written (both copies) before the old is removed: a crash in between leaves
+        the old passphrase, the new one or both working, never neither."""
+        passphrase_slots = [slot for slot in self._table.slots if slot.kind_name == "passphrase"]
+        if self.unlocked_with.kind_name == "passphrase":
+            old = self.unlocked_with
+        elif len(passphrase_slots) == 1:
+            old = passphrase_slots[0]
+        elif not passphrase_slots:
+            raise UsageError("this store has no passphrase slot to change; use `mnemo key add --passphrase`")
+        else:
+            raise UsageError("several passphrase slots: unlock with the one to change, or use `mnemo key remove`")
+        added = self.add_key_slot(new, kdf=kdf)
+        self.remove_key_slot(old.slot_id)
+        return added
+
     # -- checking ---------------------------------------------------------------------------------
 
     def verify(self) -> VerifyReport:
