@@ -12,6 +12,9 @@ from mnemo_cli.cli._common import unlocked_store
 
 def verify(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as one JSON document.")] = False,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also rebuild the index from the log and compare it with the snapshot.")
+    ] = False,
 ) -> None:
     """Check the store's integrity: header, both key-slot copies, HEAD, every frame and the chain.
 
@@ -24,7 +27,7 @@ def verify(
     Exit codes: 0 intact; 3 wrong or missing secret; 4 no store; 5 integrity failure.
     """
     with unlocked_store() as store:
-        report = store.verify()
+        report = store.verify(deep=deep)
     if json_output:
         output.emit_json(
             {
@@ -36,6 +39,8 @@ def verify(
                 "uncommitted_bytes": report.uncommitted_bytes,
                 "keyslot_copies": report.keyslot_copies,
                 "records": report.ops,
+                "snapshot": report.snapshot,
+                "deep": report.deep,
                 "notes": report.notes,
             }
         )
@@ -46,7 +51,9 @@ def verify(
                 f"store {report.path} is intact",
                 f"log: {report.frames} frames, {report.log_bytes} bytes, chain verified up to HEAD",
                 f"key slots: {copies}",
+                f"index snapshot: {report.snapshot}",
             ]
+            + (["deep: the index rebuilt from the log matches the snapshot"] if report.deep else [])
         )
     for note in report.notes:
         output.warn(note)

@@ -46,6 +46,12 @@ class Vectors:
             self._index.add(np.asarray(keys, dtype=np.uint64), vectors.astype(np.float32, copy=False))
             self._matrix = None
 
+    def get(self, keys: Sequence[int]) -> np.ndarray:
+        """The stored vectors of `keys` (as stored: f16 precision), float32 rows."""
+        import numpy as np
+
+        return np.asarray(self._index.get(np.asarray(keys, dtype=np.uint64)), dtype=np.float32)
+
     def remove(self, keys: Sequence[int]) -> None:
         import numpy as np
 

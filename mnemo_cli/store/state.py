@@ -51,10 +51,11 @@ class IndexState:
 
     # -- loading ----------------------------------------------------------------------------------
 
-    def load(self, *, locked: bool = False) -> None:
-        """`locked`: the caller holds the exclusive lock (so do not take the shared one)."""
+    def load(self, *, locked: bool = False, use_snapshots: bool = True) -> None:
+        """`locked`: the caller holds the exclusive lock (so do not take the shared one).
+        `use_snapshots=False`: replay the whole log (what `verify --deep` compares against)."""
         head = self._journal.read_head()
-        for frames, path in snapshot_file.listing(self.path, head.gen):
+        for frames, path in snapshot_file.listing(self.path, head.gen) if use_snapshots else []:
             if frames > head.frames:
                 continue
             try:
@@ -173,6 +174,25 @@ class IndexState:
             self._vectors.remove([key])
         else:
             self._pending_removals.append(key)
+
+    def fingerprint(self) -> dict[str, str]:
+        """A digest per memory (fields and vector) and per link, keyed by id: equal states have
+        equal fingerprints whatever their internal keys."""
+        import hashlib
+
+        import numpy as np
+
+        vectors = self.vectors
+        result = {}
+        for memory in self.catalog.in_order():
+            key = self.catalog.key_of(memory.id)
+            assert key is not None
+            vector = vectors.get([key]).astype(np.float16)
+            digest = hashlib.sha256(repr(memory.to_json()).encode() + vector.tobytes()).hexdigest()
+            result[f"memory {memory.id}"] = digest
+        for link in self.catalog.all_links():
+            result[f"link {link.src}->{link.dst}"] = link.rel
+        return result
 
     # -- snapshots --------------------------------------------------------------------------------
 

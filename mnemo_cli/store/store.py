@@ -28,6 +28,7 @@ from mnemo_cli.crypto.kdf import KdfParams, check_creatable, params_for_profile
 from mnemo_cli.crypto.keyslots import KeySlot, KeySlotTable
 from mnemo_cli.embed.model_files import MODEL_ID
 from mnemo_cli.errors import IntegrityError, MemoryNotFound, StoreExists, UsageError
+from mnemo_cli.index import snapshot as payload_codec
 from mnemo_cli.log import fileops, keyslot_files, layout, snapshot_file, store_header
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
@@ -78,6 +79,10 @@ class VerifyReport:
     keyslot_copies: dict[str, str]
     ops: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: "none", "ok (covers N frames)", "damaged (...)": the newest index snapshot's state.
+    snapshot: str = "none"
+    #: With deep: True when the index rebuilt from the log equals the snapshot-based one.
+    deep: bool = False
 
 
 class Store:
@@ -622,8 +627,10 @@ class Store:
 
     # -- checking ---------------------------------------------------------------------------------
 
-    def verify(self) -> VerifyReport:
-        """Re-read everything: header, both key-slot copies, HEAD, every frame and the chain."""
+    def verify(self, *, deep: bool = False) -> VerifyReport:
+        """Re-read everything: header, both key-slot copies, HEAD, every frame and the chain, and the
+        newest index snapshot. `deep`: also rebuild the index from the log and compare it with the
+        one loaded from the snapshot (every memory, link and vector). Never writes."""
         header = store_header.read(self.path)
         if header.store_id != self.store_id:
             raise IntegrityError(f"{self.path / layout.HEADER}: the store id changed while open")
@@ -658,7 +665,41 @@ class Store:
             report.notes.append(
                 f"{report.uncommitted_bytes} bytes after the last commit (an interrupted write; trimmed on next write)"
             )
+        report.snapshot = self._check_snapshot(head, report.notes)
+        if deep:
+            self._compare_with_rebuild()
+            report.deep = True
         return report
+
+    def _check_snapshot(self, head: Head, notes: list[str]) -> str:
+        newest = snapshot_file.listing(self.path, head.gen)
+        if not newest:
+            return "none"
+        frames, path = newest[0]
+        try:
+            snap = snapshot_file.read(path, self._data_key, self.store_id)
+            payload_codec.decode(snap.payload, MODEL_ID)
+            if snap.gen != head.gen or snap.point.frames != frames or frames > head.frames:
+                raise snapshot_file.BadSnapshot("it does not name a point of the current log")
+        except (snapshot_file.BadSnapshot, payload_codec.BadPayload) as e:
+            notes.append(f"index snapshot {path.name} is unusable ({e}); it is rebuilt from the log on open")
+            return f"damaged ({e})"
+        return f"ok (covers {frames} of {head.frames} frames)"
+
+    def _compare_with_rebuild(self) -> None:
+        loaded = IndexState(self.path, self.store_id, self._data_key, self.journal, MODEL_ID)
+        loaded.load()
+        rebuilt = IndexState(self.path, self.store_id, self._data_key, self.journal, MODEL_ID)
+        rebuilt.load(use_snapshots=False)
+        if loaded.point != rebuilt.point:
+            raise IntegrityError(f"{self.path / layout.INDEX_DIR}: the index and the log end at different points")
+        mine, theirs = loaded.fingerprint(), rebuilt.fingerprint()
+        if mine != theirs:
+            differing = sorted(set(mine.items()) ^ set(theirs.items()))[:1]
+            raise IntegrityError(
+                f"{self.path / layout.INDEX_DIR}: the index snapshot differs from the log (first difference: "
+                f"{differing[0][0] if differing else '?'}); delete index/ to rebuild it"
+            )
 
 
 def _disk_bytes(path: Path) -> int:

@@ -106,3 +106,13 @@ def test_prompt_on_a_terminal(store: Path) -> None:
     assert code == 0, transcript
     assert "Passphrase for the mnemo store:" in transcript
     assert f"store {store} is intact" in transcript
+
+
+def test_deep(tmp_path: Path) -> None:
+    env = {"MNEMO_HOME": str(tmp_path / "deep"), "MNEMO_PASSPHRASE": PASSPHRASE}
+    assert run_mnemo("init", env=env).returncode == 0
+    assert run_mnemo("remember", "something to index", env=env).returncode == 0
+    done = run_mnemo("verify", "--deep", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["deep"] is True and report["snapshot"] == "none"

@@ -152,3 +152,27 @@ def test_the_snapshot_holds_no_plaintext(tmp_path: Path) -> None:
     assert b"tomatoes" not in data and b"SQLite format" not in data
     assert vector.astype("<f4").tobytes()[:16] not in data
     assert vector.astype("<f2").tobytes()[:16] not in data
+
+
+def test_verify_reports_the_snapshot_and_deep_compares_it_with_the_log(tmp_path: Path) -> None:
+    from mnemo_cli.errors import IntegrityError
+
+    path = populated(tmp_path / "s")
+    with Store.open(path, KEY) as store:
+        report = store.verify(deep=True)
+        assert report.snapshot == "ok (covers 30 of 31 frames)" and report.deep
+        # A snapshot that authenticates but lies (only a key holder's bug could write one).
+        state = store.state()
+        with state.catalog.db:
+            state.catalog.db.execute("UPDATE memories SET text = 'tampered' WHERE key = 1")
+        state.write_snapshot()
+    with Store.open(path, KEY) as store:
+        assert store.verify().snapshot.startswith("ok")
+        with pytest.raises(IntegrityError, match="the index snapshot differs from the log"):
+            store.verify(deep=True)
+    (snap,) = [p for p in snapshots(path) if p.name.endswith(".31.snap")]
+    snap.write_bytes(snap.read_bytes()[:-1])
+    with Store.open(path, KEY) as store:
+        report = store.verify(deep=True)  # the damaged newest is reported; loading falls back
+        assert report.snapshot.startswith("damaged")
+        assert any("unusable" in note for note in report.notes)
