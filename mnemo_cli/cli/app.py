@@ -15,6 +15,7 @@ import typer
 
 from mnemo_cli import __version__
 from mnemo_cli.cli import (
+    backup_cmd,
     compact_cmd,
     doctor_cmd,
     exit_codes,
@@ -77,6 +78,7 @@ app.command("import")(import_cmd.import_)
 app.command("forget")(forget_cmd.forget)
 app.command("prune")(prune_cmd.prune)
 app.command("compact")(compact_cmd.compact)
+app.command("backup")(backup_cmd.backup)
 app.add_typer(key_cmd.app, name="key")
 app.command("passwd")(key_cmd.passwd)
 app.command("stats")(stats_cmd.stats)

@@ -35,6 +35,8 @@ from mnemo_cli.log.journal import Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
 from mnemo_cli.store import records as record_codec
 from mnemo_cli.store import values
+from mnemo_cli.store.backup import BackupReport
+from mnemo_cli.store.backup import backup as take_backup
 from mnemo_cli.store.location import store_path
 from mnemo_cli.store.recall import Query, recall
 from mnemo_cli.store.records import Record, RecordFormatError
@@ -564,6 +566,23 @@ class Store:
             "key_slots": slots,
             "disk": {"bytes": sum(files.values()), "files": files},
         }
+
+    # -- backup -----------------------------------------------------------------------------------
+
+    def backup(self, dest: Path, *, lock_wait: float | None = None) -> tuple[BackupReport, VerifyReport]:
+        """Copy the store to `dest` (a new folder, or an earlier backup of it, updated in place),
+        then verify the copy with this store's key. Writers wait while the copy is taken."""
+        dest = Path(dest).expanduser().resolve()
+        if dest == self.path.resolve() or self.path.resolve() in dest.parents:
+            raise UsageError("the backup folder must be outside the store")
+        report = take_backup(self.path, dest, self.store_id, self._data_key, lock_wait=lock_wait)
+        table, _notes = keyslot_files.read(dest, self.store_id)
+        copy = Store(dest, self.store_id, self._data_key, table, self.unlocked_with)
+        try:
+            checked = copy.verify()
+        finally:
+            copy.close()
+        return report, checked
 
     # -- key slots --------------------------------------------------------------------------------
 

@@ -138,3 +138,19 @@ def test_compact_reports_what_it_kept(store: dict[str, str]) -> None:
     line = mnemo_ok("compact")
     assert line.startswith("compacted: 2 memories and 0 links kept; log 3 -> 3 frames; disk ")
     assert "compacted: 20" in mnemo_ok("stats")
+
+
+def test_backup_then_verify_the_copy(store: dict[str, str], tmp_path: Path) -> None:
+    dest = tmp_path / "backup"
+    first = mnemo_ok("backup", str(dest))
+    assert (
+        first
+        == f"backup written at {dest}: 3 frames ({first.split('(')[1].split(' ')[0]} log bytes copied), verified\n"
+    )
+    mnemo_ok("remember", "one more")
+    again = json.loads(mnemo_ok("backup", str(dest), "--json"))
+    assert again["incremental"] is True and again["frames"] == 4 and again["verified"] is True
+    copy = run_mnemo("verify", env={**PW, "MNEMO_HOME": str(dest)})
+    assert copy.returncode == 0, copy.stderr
+    done = run_mnemo("backup", os.environ["MNEMO_HOME"] + "/inside", env=PW)
+    assert (done.returncode, done.stderr) == (2, "mnemo: error: the backup folder must be outside the store\n")

@@ -1,0 +1,152 @@
+"""`backup`: a consistent, encrypted copy of a store, taken while other processes keep working.
+
+The copy is itself a store (same store id, key slots and data key: the same secrets open it). It
+is taken under the shared lock, so writers wait for it and the log and HEAD it copies agree. The
+log is copied up to HEAD's length only. When the destination already holds an earlier backup of
+the same store and generation whose log is a prefix of this one, only the new bytes are appended.
+HEAD is written last: an interrupted backup leaves the previous backup (or nothing) usable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mnemo_cli.crypto.kdf import subkey
+from mnemo_cli.errors import IntegrityError, StoreExists
+from mnemo_cli.log import fileops, frames, head, keyslot_files, layout, snapshot_file, store_header
+from mnemo_cli.log.head import Head
+from mnemo_cli.log.lock import StoreLock
+
+_CHUNK = 4 * 1024 * 1024
+
+
+@dataclass
+class BackupReport:
+    path: Path
+    incremental: bool
+    log_bytes_copied: int
+    frames: int
+
+
+def backup(
+    source: Path, dest: Path, store_id: bytes, data_key: bytes, *, lock_wait: float | None = None
+) -> BackupReport:
+    head_key = subkey(data_key, "head")
+    with StoreLock(source / layout.LOCK).acquire(exclusive=False, wait=lock_wait):
+        anchor = head.read(source, head_key, store_id)
+        if not (dest / layout.HEADER).exists():
+            if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+                raise StoreExists(
+                    f"{dest} exists and is not a backup of this store", hint="choose an empty or new folder"
+                )
+            return BackupReport(dest, False, _fresh(source, dest, anchor, store_id), anchor.frames)
+        if store_header.read(dest).store_id != store_id:
+            raise StoreExists(f"{dest} holds another store", hint="choose an empty or new folder")
+        previous = _appendable(source, dest, head_key, store_id, anchor)
+        src_log, out_log = layout.log_path(source, anchor.gen), layout.log_path(dest, anchor.gen)
+        if previous is not None:
+            copied = _append_log(src_log, out_log, previous.log_bytes, anchor.log_bytes)
+        else:  # another generation (the source was compacted), or a damaged backup: copy it whole
+            tmp = out_log.with_name(out_log.name + ".tmp")
+            if tmp.exists():
+                fileops.unlink(tmp)
+            fileops.create_exclusive(tmp, b"", sync=False)
+            copied = _append_log(src_log, tmp, 0, anchor.log_bytes)
+            fileops.replace(tmp, out_log)
+            fileops.fsync_dir(out_log.parent)
+        _copy_small_files(source, dest, anchor, store_id)
+        fileops.write_atomic(dest / layout.HEAD, fileops.read_file(source / layout.HEAD))  # the commit point
+        _remove_stale(dest, anchor)
+    return BackupReport(dest, previous is not None, copied, anchor.frames)
+
+
+def _appendable(source: Path, dest: Path, head_key: bytes, store_id: bytes, anchor: Head) -> Head | None:
+    """The earlier backup's HEAD when its log is a prefix of the source's: then only append."""
+    try:
+        previous = head.read(dest, head_key, store_id)
+    except IntegrityError:
+        return None
+    log = layout.log_path(dest, previous.gen)
+    if previous.gen != anchor.gen or previous.log_bytes > anchor.log_bytes or not log.exists():
+        return None
+    if log.stat().st_size < previous.log_bytes:
+        return None
+    src_log = layout.log_path(source, anchor.gen)
+    fd = fileops.open_read(src_log)
+    try:
+        tail = fileops.pread(fd, frames.TAG_SIZE, previous.log_bytes - frames.TAG_SIZE, src_log)
+    finally:
+        os.close(fd)
+    return previous if tail == previous.last_tag else None
+
+
+def _append_log(src_log: Path, out_log: Path, start: int, end: int) -> int:
+    """Make `out_log` hold exactly the source's bytes [0, end), given it already holds [0, start)."""
+    src_fd = fileops.open_read(src_log)
+    try:
+        out_fd = fileops.open_append(out_log)
+        try:
+            if fileops.file_size(out_fd) != start:
+                fileops.truncate(out_fd, start, out_log)
+            offset = start
+            while offset < end:
+                chunk = fileops.pread(src_fd, min(_CHUNK, end - offset), offset, src_log)
+                if not chunk:
+                    raise IntegrityError(f"{src_log}: shorter than HEAD says")
+                fileops.write_all(out_fd, chunk, out_log)
+                offset += len(chunk)
+            fileops.fsync(out_fd, out_log)
+        finally:
+            os.close(out_fd)
+    finally:
+        os.close(src_fd)
+    return end - start
+
+
+def _copy_small_files(source: Path, target: Path, anchor: Head, store_id: bytes) -> None:
+    table, _notes = keyslot_files.read(source, store_id)
+    keyslot_files.write(target, table)
+    newest = snapshot_file.listing(source, anchor.gen)
+    if newest:
+        folder = target / layout.INDEX_DIR
+        if not folder.is_dir():
+            fileops.mkdir(folder)
+        name = newest[0][1].name
+        if not (folder / name).exists():
+            fileops.write_atomic(folder / name, fileops.read_file(newest[0][1]))
+
+
+def _remove_stale(dest: Path, anchor: Head) -> None:
+    keep = layout.log_path(dest, anchor.gen).name
+    for path in (dest / layout.LOG_DIR).iterdir():
+        if path.name != keep:
+            fileops.unlink(path)
+    snapshot_file.remove_other_generations(dest, anchor.gen)
+    for _frames, path in snapshot_file.listing(dest, anchor.gen)[1:]:
+        fileops.unlink(path)
+
+
+def _fresh(source: Path, dest: Path, anchor: Head, store_id: bytes) -> int:
+    """A new backup, built beside `dest` and renamed into place: complete or absent."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = dest.parent / f".{dest.name}.backup-{os.getpid()}"
+    if work.exists():
+        fileops.remove_tree(work)
+    fileops.mkdir(work)
+    fileops.create_exclusive(work / layout.HEADER, fileops.read_file(source / layout.HEADER))
+    fileops.create_exclusive(work / layout.LOCK, b"")
+    fileops.mkdir(work / layout.LOG_DIR)
+    out_log = layout.log_path(work, anchor.gen)
+    fileops.create_exclusive(out_log, b"", sync=False)
+    copied = _append_log(layout.log_path(source, anchor.gen), out_log, 0, anchor.log_bytes)
+    fileops.fsync_dir(work / layout.LOG_DIR)
+    _copy_small_files(source, work, anchor, store_id)
+    fileops.write_atomic(work / layout.HEAD, fileops.read_file(source / layout.HEAD))
+    fileops.fsync_dir(work)
+    if dest.exists():
+        os.rmdir(dest)  # an empty folder (checked by the caller)
+    fileops.rename_dir(work, dest)
+    fileops.fsync_dir(dest.parent)
+    return copied
