@@ -116,9 +116,15 @@ def main() -> None:
         state.vectors.search(vector, 100)
         state.catalog.lexical(queries[0], 100)
         warm_search.append(time.perf_counter() - started)
-    store.close()
-
     disk = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    # Compaction after forgetting a tenth of the memories.
+    doomed = [m.id for i, m in enumerate(store.memories()) if i % 10 == 0]
+    store.forget(doomed)
+    forgotten_disk = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    started = time.perf_counter()
+    compaction = store.compact()
+    compact_seconds = time.perf_counter() - started
+    store.close()
     raw_bytes = sum(len(t.encode()) + 64 + 384 * 4 for t in texts)  # text + tags/date/id + f32 vector
 
     env = {**os.environ, "MNEMO_HOME": str(path), "MNEMO_KEYFILE": str(keyfile_path)}
@@ -143,6 +149,14 @@ def main() -> None:
         "warm_recall": summary(warm_total),
         "warm_search_only": summary(warm_search),
         "cold": {name: summary(samples) for name, samples in cold.items()},
+        "compaction": {
+            "forgotten": len(doomed),
+            "seconds": compact_seconds,
+            "bytes_before": forgotten_disk,
+            "bytes_after": compaction.bytes_after,
+            "frames_before": compaction.frames_before,
+            "frames_after": compaction.frames_after,
+        },
         "disk_bytes": disk,
         "disk_per_memory": disk / args.memories,
         "raw_bytes_per_memory": raw_bytes / args.memories,
@@ -159,6 +173,10 @@ def main() -> None:
     for name, samples in cold.items():
         print(f"{name}: median {statistics.median(samples) * 1000:.0f} ms")
     print(f"disk {result['disk_per_memory']:.0f} B/memory vs raw {result['raw_bytes_per_memory']:.0f} B")
+    c = result["compaction"]
+    print(
+        f"compact after forgetting {c['forgotten']}: {c['seconds']:.2f} s, {c['bytes_before']} -> {c['bytes_after']} B"
+    )
 
 
 if __name__ == "__main__":

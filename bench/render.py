@@ -101,6 +101,13 @@ def engine_tables(result: dict) -> str:
         f"vector: {result['raw_bytes_per_memory']:.0f} B "
         f"| {result['disk_per_memory'] / result['raw_bytes_per_memory']:.2f} |"
     )
+    if "compaction" in result:
+        c = result["compaction"]
+        rows.append(
+            f"| `compact` after forgetting {c['forgotten']:,} of them | {c['seconds']:.2f} s; "
+            f"{c['frames_before']:,} → {c['frames_after']:,} frames | disk before: {c['bytes_before'] / 1e6:.1f} MB "
+            f"| after: {c['bytes_after'] / 1e6:.1f} MB ({c['bytes_after'] / c['bytes_before']:.2f}) |"
+        )
     return "\n".join(rows)
 
 

@@ -23,6 +23,8 @@ class Memory:
     source: str | None = None
     #: When the memory stops appearing in recall and list (`remember --ttl`); None: never.
     expires_at: str | None = None
+    #: The id of the memory this one replaces (`remember --supersedes`, `update`).
+    supersedes: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         document = {
@@ -35,6 +37,8 @@ class Memory:
         }
         if self.expires_at is not None:
             document["expires_at"] = self.expires_at
+        if self.supersedes is not None:
+            document["supersedes"] = self.supersedes
         return document
 
 
@@ -49,6 +53,7 @@ class NewMemory:
     source: str | None = None
     id: str | None = None
     expires_at: str | datetime | None = None
+    supersedes: str | None = None
 
 
 @dataclass(frozen=True)

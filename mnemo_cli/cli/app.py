@@ -32,6 +32,7 @@ from mnemo_cli.cli import (
     remember_cmd,
     show_cmd,
     stats_cmd,
+    update_cmd,
     verify_cmd,
 )
 from mnemo_cli.errors import MnemoError
@@ -69,6 +70,7 @@ def _root(
 app.command("init")(init_cmd.init)
 app.command("remember")(remember_cmd.remember)
 app.command("recall")(recall_cmd.recall)
+app.command("update")(update_cmd.update)
 app.command("link")(link_cmd.link)
 app.command("unlink")(link_cmd.unlink)
 app.command("show")(show_cmd.show)

@@ -26,11 +26,22 @@ def remember(
         str | None,
         typer.Option("--ttl", help="Expire this long after --created-at (30d, 12h, 2w): hidden, then pruned."),
     ] = None,
+    supersedes: Annotated[
+        str | None,
+        typer.Option(
+            "--supersedes", help="This replaces memory ID (hidden from recall; see show --history).", metavar="ID"
+        ),
+    ] = None,
+    allow_duplicate: Annotated[
+        bool, typer.Option("--allow-duplicate", help="Store it even if a live memory has exactly this text.")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the stored memory as JSON.")] = False,
 ) -> None:
     """Remember TEXT: embed it locally, encrypt it, and commit it to the store.
 
-    Prints the new memory's id (32 hex digits; any unique prefix of 4 or more names it later).
+    Prints the new memory's id (32 hex digits; any unique prefix of 4 or more names it later). If
+    a live memory already has exactly this text, prints that memory's id instead and stores
+    nothing (unless --allow-duplicate).
 
     Example: echo "Dana prefers email" | mnemo remember --tag people --meta project=quill
 
@@ -55,8 +66,18 @@ def remember(
         values.parse_time(created_at, what="--created-at")
     if ttl is not None:
         values.parse_duration(ttl, what="--ttl")
+    from mnemo_cli.store.store import new_memory
+
+    item = new_memory(
+        text, tags=tag or [], meta=metadata, created_at=created_at, source=source, ttl=ttl, supersedes=supersedes
+    )
     with unlocked_store() as store:
-        memory = store.remember(text, tags=tag or [], meta=metadata, created_at=created_at, source=source, ttl=ttl)
+        report = store.remember_many([item], allow_duplicate=allow_duplicate)
+    if report.existing:
+        memory = report.existing[0]
+        output.warn(f"already remembered as {memory.id} (nothing stored; --allow-duplicate stores it again)")
+    else:
+        memory = report.added[0]
     if json_output:
         output.emit_json(memory.to_json())
     else:

@@ -14,6 +14,7 @@ from mnemo_cli.cli._common import unlocked_store
 def show(
     ref: Annotated[str, typer.Argument(metavar="ID", help="The memory's id or a unique prefix (4+ hex digits).")],
     json_output: Annotated[bool, typer.Option("--json", help="Print the memory and its links as JSON.")] = False,
+    history: Annotated[bool, typer.Option("--history", help="List every version of the memory, oldest first.")] = False,
 ) -> None:
     """Show one memory: its full text, dates, tags, metadata and links in and out.
 
@@ -21,6 +22,14 @@ def show(
 
     Exit codes: 0 shown; 2 ambiguous prefix (candidates listed); 7 no such memory.
     """
+    if history:
+        with unlocked_store() as store:
+            versions = store.history(ref)
+        if json_output:
+            output.emit_json({"versions": [m.to_json() for m in versions]})
+        else:
+            output.emit_lines([render.memory_line(m) for m in versions])
+        return
     with unlocked_store() as store:
         memory = store.get(ref)
         outgoing, incoming = store.links_of(memory.id)

@@ -31,8 +31,13 @@ CREATE TABLE memories(
     model TEXT NOT NULL,
     dates TEXT NOT NULL,
     expires_at TEXT,
-    expires_ts REAL
+    expires_ts REAL,
+    supersedes TEXT,
+    superseded_by TEXT,
+    text_key TEXT NOT NULL
 );
+CREATE INDEX memories_by_text_key ON memories(text_key);
+CREATE INDEX memories_superseded ON memories(superseded_by) WHERE superseded_by IS NOT NULL;
 CREATE INDEX memories_by_time ON memories(created_ts);
 CREATE INDEX memories_by_expiry ON memories(expires_ts) WHERE expires_ts IS NOT NULL;
 CREATE TABLE memory_tags(tag TEXT NOT NULL, key INTEGER NOT NULL, PRIMARY KEY(tag, key)) WITHOUT ROWID;
@@ -79,12 +84,14 @@ class Catalog:
         self.bump("keys")
         return self.counter("keys")
 
-    def add(self, key: int, memory: Memory, model: str) -> None:
+    def add(self, key: int, memory: Memory, model: str, text_key: str) -> None:
+        """Insert a memory; `text_key` is a keyed hash of its text (exact-duplicate detection).
+        A memory that supersedes another hides it and takes over its links."""
         tags_json = json.dumps(list(memory.tags), ensure_ascii=False)
         dates = date_words(memory.created_at)
         self.db.execute(
             "INSERT INTO memories(key, id, text, created_at, created_ts, tags, meta, source, model, dates,"
-            " expires_at, expires_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " expires_at, expires_ts, supersedes, text_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
                 memory.id,
@@ -98,8 +105,14 @@ class Catalog:
                 dates,
                 memory.expires_at,
                 _ts(memory.expires_at) if memory.expires_at else None,
+                memory.supersedes,
+                text_key,
             ),
         )
+        if memory.supersedes:
+            self.db.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (memory.id, memory.supersedes))
+            self.db.execute("UPDATE OR REPLACE links SET src = ? WHERE src = ?", (memory.id, memory.supersedes))
+            self.db.execute("UPDATE OR REPLACE links SET dst = ? WHERE dst = ?", (memory.id, memory.supersedes))
         self.db.execute(
             "INSERT INTO fts(rowid, text, tags, dates) VALUES (?, ?, ?, ?)",
             (key, memory.text, " ".join(memory.tags), dates),
@@ -180,9 +193,48 @@ class Catalog:
         row = self.db.execute("SELECT COUNT(*) FROM memories WHERE expires_ts IS NOT NULL AND expires_ts <= ?", (now,))
         return row.fetchone()[0]
 
-    def expired_keys(self, now: float) -> set[int]:
-        rows = self.db.execute("SELECT key FROM memories WHERE expires_ts IS NOT NULL AND expires_ts <= ?", (now,))
+    def hidden_keys(self, now: float) -> set[int]:
+        """Memories kept but never recalled or listed: expired, or superseded by a newer version."""
+        rows = self.db.execute(
+            "SELECT key FROM memories WHERE (expires_ts IS NOT NULL AND expires_ts <= ?) OR superseded_by IS NOT NULL",
+            (now,),
+        )
         return {row[0] for row in rows}
+
+    def live_with_text_key(self, text_key: str) -> Memory | None:
+        """A memory with exactly this text that recall can show (not superseded, not expired)."""
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM memories m WHERE text_key = ? AND superseded_by IS NULL"
+            " AND (expires_ts IS NULL OR expires_ts > ?) ORDER BY key LIMIT 1",
+            (text_key, time.time()),
+        ).fetchone()
+        return _memory(row) if row else None
+
+    def superseded_by(self, memory_id: str) -> str | None:
+        row = self.db.execute("SELECT superseded_by FROM memories WHERE id = ?", (memory_id,)).fetchone()
+        return row[0] if row else None
+
+    def history(self, memory_id: str) -> list[Memory]:
+        """Every version of a memory, oldest first: what it superseded and what superseded it."""
+        older: list[Memory] = []
+        current = self.get(memory_id)
+        seen = set()
+        while current is not None and current.supersedes and current.supersedes not in seen:
+            seen.add(current.supersedes)
+            current = self.get(current.supersedes)
+            if current is not None:
+                older.insert(0, current)
+        newer: list[Memory] = []
+        follow = self.superseded_by(memory_id)
+        while follow and follow not in seen:
+            seen.add(follow)
+            found = self.get(follow)
+            if found is None:
+                break
+            newer.append(found)
+            follow = self.superseded_by(follow)
+        me = self.get(memory_id)
+        return [*older, *([me] if me else []), *newer]
 
     def relation(self, src: str, dst: str) -> str | None:
         row = self.db.execute("SELECT rel FROM links WHERE src = ? AND dst = ?", (src, dst)).fetchone()
@@ -273,17 +325,19 @@ class Catalog:
         return self.db.execute("SELECT COUNT(*) FROM links").fetchone()[0]
 
 
-_COLUMNS = "id, text, created_at, tags, meta, source, expires_at"
+_COLUMNS = "id, text, created_at, tags, meta, source, expires_at, supersedes"
 
 
 def _memory(row: Sequence[Any]) -> Memory:
-    memory_id, text, created_at, tags, meta, source, expires_at = row
-    return Memory(memory_id, text, created_at, tuple(json.loads(tags)), json.loads(meta), source, expires_at)
+    memory_id, text, created_at, tags, meta, source, expires_at, supersedes = row
+    return Memory(
+        memory_id, text, created_at, tuple(json.loads(tags)), json.loads(meta), source, expires_at, supersedes
+    )
 
 
 def _filters(tags: Sequence[str], since: float | None, until: float | None) -> tuple[str, list[Any]]:
     """SQL conditions on `memories m`; expired memories never match."""
-    clauses: list[str] = ["(m.expires_ts IS NULL OR m.expires_ts > ?)"]
+    clauses: list[str] = ["m.superseded_by IS NULL", "(m.expires_ts IS NULL OR m.expires_ts > ?)"]
     args: list[Any] = [time.time()]
     for tag in tags:
         clauses.append("EXISTS (SELECT 1 FROM memory_tags t WHERE t.tag = ? AND t.key = m.key)")

@@ -14,7 +14,8 @@ from mnemo_cli.index.catalog import Catalog
 from mnemo_cli.index.vectors import Vectors
 
 #: 2: memories gained expires_at/expires_ts, the catalog a counters table.
-PAYLOAD_VERSION = 2
+#: 3: memories gained supersedes/superseded_by and a keyed hash of their text.
+PAYLOAD_VERSION = 3
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 

@@ -73,9 +73,9 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
             rankings["vector"] = state.vectors.search(vector, wanted)
     if query.mode in ("lexical", "hybrid"):
         rankings["lexical"] = catalog.lexical(query.text, wanted, query.tags, since, until)
-    expired = catalog.expired_keys(time.time())
-    if expired:  # the filtered paths skip them already; the unfiltered vector search does not
-        rankings = {name: [(key, s) for key, s in ranked if key not in expired] for name, ranked in rankings.items()}
+    hidden = catalog.hidden_keys(time.time())
+    if hidden:  # the filtered paths skip them already; the unfiltered vector search does not
+        rankings = {name: [(key, s) for key, s in ranked if key not in hidden] for name, ranked in rankings.items()}
     if query.mode == "hybrid":
         scored = reciprocal_rank({name: [key for key, _ in ranked] for name, ranked in rankings.items()})
     else:
@@ -103,11 +103,9 @@ def _expanded(state: IndexState, hits: list[Hit], query: Query) -> list[Hit]:
     seeds = [(hit.memory.id, hit.score) for hit in hits]
     found = expand_links(seeds, neighbours, query.expand, limit=query.k * 3)
     result = []
-    now = time.time()
+    hidden = catalog.hidden_keys(time.time())
     for memory_id, score, via in found:
         memory = catalog.get(memory_id)
-        if memory is not None and not (
-            memory.expires_at and datetime.fromisoformat(memory.expires_at).timestamp() <= now
-        ):
+        if memory is not None and catalog.key_of(memory_id) not in hidden:
             result.append(Hit(memory, score, via))
     return result

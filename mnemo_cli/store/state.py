@@ -42,6 +42,7 @@ class IndexState:
         self._pending_keys: list[int] = []
         self._pending_blobs: list[bytes] = []
         self._pending_removals: list[int] = []
+        self._id_key: bytes | None = None
         self.gen: bytes | None = None
         self.point: ChainPoint | None = None
         #: Frames covered by the newest snapshot on disk (0: none).
@@ -145,8 +146,9 @@ class IndexState:
                 f.get("meta", {}),
                 f.get("source"),
                 f.get("expires_at"),
+                f.get("supersedes"),
             )
-            self.catalog.add(key, memory, f["model"])
+            self.catalog.add(key, memory, f["model"], self.text_key(memory.text))
             return key
         if record.op == "compacted":
             self.catalog.bump("compactions")
@@ -163,6 +165,15 @@ class IndexState:
             self.catalog.unlink(f["src"], f["dst"])
             return None
         raise UnsupportedFormat(f"{self.path}: unknown record '{record.op}' (written by a newer mnemo?)")
+
+    def text_key(self, text: str) -> str:
+        """A keyed hash of a memory's text: equal texts collide, and without the data key the value
+        says nothing about the text (it lives only inside encrypted snapshots anyway)."""
+        from mnemo_cli.crypto.kdf import keyed_hash, subkey
+
+        if self._id_key is None:
+            self._id_key = subkey(self._data_key, "id")
+        return keyed_hash(self._id_key, b"mnemo-text-v1", text.encode("utf-8"), size=16).hex()
 
     def _drop_vector(self, key: int | None) -> None:
         if key is None:

@@ -67,8 +67,32 @@ class CompactReport:
 @dataclass
 class RememberReport:
     added: list[Memory] = field(default_factory=list)
+    #: Ids given with items (imports) that the store already had.
     skipped: list[str] = field(default_factory=list)
+    #: Live memories whose text equalled an item's: nothing new was stored for those items.
+    existing: list[Memory] = field(default_factory=list)
     links_added: int = 0
+
+
+def new_memory(
+    text: str,
+    *,
+    tags: Iterable[str] = (),
+    meta: dict[str, Any] | None = None,
+    created_at: str | datetime | None = None,
+    source: str | None = None,
+    ttl: str | None = None,
+    supersedes: str | None = None,
+) -> NewMemory:
+    """A `NewMemory` from the values a user gives `remember` (`ttl` becomes `expires_at`)."""
+    expires = None
+    if ttl is not None:
+        start = values.parse_time(created_at) if created_at is not None else values.now_utc()
+        expires = start + values.parse_duration(ttl, what="--ttl")
+        created_at = start
+    return NewMemory(
+        text=text, created_at=created_at, tags=tags, meta=meta, source=source, expires_at=expires, supersedes=supersedes
+    )
 
 
 @dataclass
@@ -252,18 +276,52 @@ class Store:
         created_at: str | datetime | None = None,
         source: str | None = None,
         ttl: str | None = None,
+        supersedes: str | None = None,
+        allow_duplicate: bool = False,
     ) -> Memory:
         """Store one memory (embedded now, committed durably before returning) and return it.
 
         `ttl` (e.g. `30d`): the memory expires that long after `created_at` and stops appearing
-        in recall and list (`prune --expired` then removes it)."""
-        expires = None
-        if ttl is not None:
-            start = values.parse_time(created_at) if created_at is not None else values.now_utc()
-            expires = start + values.parse_duration(ttl, what="--ttl")
-            created_at = start
-        item = NewMemory(text=text, created_at=created_at, tags=tags, meta=meta, source=source, expires_at=expires)
-        return self.remember_many([item]).added[0]
+        in recall and list (`prune --expired` then removes it). `supersedes`: the id of a memory
+        this one replaces (hidden from recall and list from now on; `history` keeps it).
+        Remembering a text identical to a live memory returns that memory and stores nothing,
+        unless `allow_duplicate` (`remember_many` tells the two cases apart)."""
+        report = self.remember_many(
+            [
+                new_memory(
+                    text, tags=tags, meta=meta, created_at=created_at, source=source, ttl=ttl, supersedes=supersedes
+                )
+            ],
+            allow_duplicate=allow_duplicate,
+        )
+        return report.added[0] if report.added else report.existing[0]
+
+    def update(
+        self,
+        ref: str,
+        *,
+        text: str | None = None,
+        tags: Iterable[str] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Memory:
+        """A new version of a memory (new id, now) that supersedes it: changed text, tags (replaced)
+        or metadata (merged); the old version stays in `history`, hidden from recall."""
+        old = self.get(ref)
+        if text is None and tags is None and not meta:
+            raise UsageError("nothing to update: give --text, --tag or --meta")
+        item = NewMemory(
+            text=old.text if text is None else text,
+            tags=old.tags if tags is None else tuple(tags),
+            meta={**old.meta, **(meta or {})},
+            source=old.source,
+            expires_at=old.expires_at,
+            supersedes=old.id,
+        )
+        return self.remember_many([item], allow_duplicate=True).added[0]
+
+    def history(self, ref: str) -> list[Memory]:
+        """Every version of a memory, oldest first (only itself when it was never superseded)."""
+        return self.state().catalog.history(self.resolve(ref))
 
     def remember_many(
         self,
@@ -271,15 +329,18 @@ class Store:
         *,
         links: Iterable[Link] = (),
         progress: Callable[[int], None] | None = None,
+        allow_duplicate: bool = False,
     ) -> RememberReport:
         """Store many memories: embedded in batches, committed in batches (each all or nothing).
 
         Every item is checked before anything is written. Items carrying an `id` the store already
-        has are skipped (re-importing an export). `links` are committed with the last batch;
-        their ends must exist in the store or among `items`. `progress(n)` is told each batch.
+        has are skipped (re-importing an export); items without one whose text equals a live
+        memory's are not stored either (`report.existing`) unless `allow_duplicate`. `links` are
+        committed with the last batch; their ends must exist in the store or among `items`.
+        `progress(n)` is told each batch.
         """
         report = RememberReport()
-        prepared = self._prepare(items, report)
+        prepared = self._prepare(items, report, allow_duplicate)
         link_records = self._prepare_links(links, {m.id for m in prepared})
         embedder = self.embedder
         for start in range(0, max(len(prepared), 1), COMMIT_BATCH):
@@ -301,27 +362,45 @@ class Store:
             self._maybe_snapshot(head)  # once at the end, not per batch: a snapshot rewrites the index
         return report
 
-    def _prepare(self, items: Iterable[NewMemory], report: RememberReport) -> list[Memory]:
+    def _prepare(self, items: Iterable[NewMemory], report: RememberReport, allow_duplicate: bool) -> list[Memory]:
+        state = self.state()
+        catalog = state.catalog
         prepared: list[Memory] = []
         seen: set[str] = set()
+        batch_texts: dict[str, Memory] = {}
+        replaced: set[str] = set()
         for item in items:
             memory_id = values.check_id(item.id) if item.id is not None else values.new_id()
-            # Only given ids can collide: a plain `remember` never needs the index loaded.
-            if item.id is not None and (memory_id in seen or self.state().catalog.has(memory_id)):
+            if item.id is not None and (memory_id in seen or catalog.has(memory_id)):
                 report.skipped.append(memory_id)
                 continue
-            seen.add(memory_id)
-            prepared.append(
-                Memory(
-                    id=memory_id,
-                    text=values.check_text(item.text),
-                    created_at=values.normalise_time(item.created_at),
-                    tags=values.check_tags(item.tags),
-                    meta=values.check_meta(item.meta),
-                    source=item.source,
-                    expires_at=values.normalise_time(item.expires_at, what="expires_at") if item.expires_at else None,
-                )
+            text = values.check_text(item.text)
+            supersedes = None
+            if item.supersedes is not None:
+                supersedes = item.supersedes if item.supersedes in seen else self.resolve(item.supersedes)
+                later = catalog.superseded_by(supersedes)
+                if later or supersedes in replaced:
+                    raise UsageError(f"memory {supersedes} was already superseded; supersede its newest version")
+                replaced.add(supersedes)
+            if item.id is None and supersedes is None and not allow_duplicate:
+                key = state.text_key(text)
+                existing = catalog.live_with_text_key(key) or batch_texts.get(key)
+                if existing is not None:
+                    report.existing.append(existing)
+                    continue
+            memory = Memory(
+                id=memory_id,
+                text=text,
+                created_at=values.normalise_time(item.created_at),
+                tags=values.check_tags(item.tags),
+                meta=values.check_meta(item.meta),
+                source=item.source,
+                expires_at=values.normalise_time(item.expires_at, what="expires_at") if item.expires_at else None,
+                supersedes=supersedes,
             )
+            seen.add(memory_id)
+            batch_texts.setdefault(state.text_key(text), memory)
+            prepared.append(memory)
         return prepared
 
     def _prepare_links(self, links: Iterable[Link], new_ids: set[str]) -> list[Record]:

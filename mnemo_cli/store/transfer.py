@@ -127,7 +127,7 @@ def _add_entry(plan: ImportPlan, entry: Any, where: str) -> None:
             if entry.get("version") != EXPORT_VERSION:
                 raise UsageError(f"export version {entry.get('version')!r} (this mnemo reads {EXPORT_VERSION})")
         elif kind == "memory":
-            _only(entry, _MEMORY_KEYS | {"expires_at"})
+            _only(entry, _MEMORY_KEYS | {"expires_at", "supersedes"})
             memory_id = values.check_id(_text(entry, "id"))
             if memory_id in plan.ids:
                 raise UsageError(f"id {memory_id} appears twice in the file")
@@ -171,8 +171,12 @@ def _memory(entry: dict[str, Any], memory_id: str | None) -> NewMemory:
     expires = entry.get("expires_at")
     if expires is not None and not isinstance(expires, str):
         raise UsageError("'expires_at' must be an RFC 3339 string")
+    supersedes = entry.get("supersedes")
+    if supersedes is not None:
+        supersedes = values.check_id(supersedes) if isinstance(supersedes, str) else values.check_id(repr(supersedes))
     return NewMemory(
         text=text,
+        supersedes=supersedes,
         expires_at=values.normalise_time(expires, what="expires_at") if expires is not None else None,
         created_at=values.normalise_time(created) if created is not None else None,
         tags=values.check_tags(tags),

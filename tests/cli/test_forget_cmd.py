@@ -154,3 +154,25 @@ def test_backup_then_verify_the_copy(store: dict[str, str], tmp_path: Path) -> N
     assert copy.returncode == 0, copy.stderr
     done = run_mnemo("backup", os.environ["MNEMO_HOME"] + "/inside", env=PW)
     assert (done.returncode, done.stderr) == (2, "mnemo: error: the backup folder must be outside the store\n")
+
+
+def test_duplicates_update_and_history(store: dict[str, str]) -> None:
+    dana = store["Dana prefers email"]
+    done = run_mnemo("remember", "Dana prefers email", env=PW)
+    assert done.returncode == 0 and done.stdout == f"{dana}\n"
+    assert (
+        done.stderr
+        == f"mnemo: warning: already remembered as {dana} (nothing stored; --allow-duplicate stores it again)\n"
+    )
+    assert mnemo_ok("remember", "Dana prefers email", "--allow-duplicate") != f"{dana}\n"
+    newer = mnemo_ok("update", dana[:6], "--text", "Dana prefers Signal").strip()
+    versions = json.loads(mnemo_ok("show", newer[:6], "--history", "--json"))["versions"]
+    assert [v["id"] for v in versions] == [dana, newer] and versions[1]["supersedes"] == dana
+    latest = mnemo_ok("remember", "Dana is travelling", "--supersedes", newer[:6]).strip()
+    assert len(mnemo_ok("show", dana[:6], "--history").splitlines()) == 3
+    assert "Dana prefers Signal" not in texts() and "Dana is travelling" in texts()
+    refused = run_mnemo("update", latest[:6], env=PW)
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        "mnemo: error: nothing to update: give --text, --tag or --meta\n",
+    )
