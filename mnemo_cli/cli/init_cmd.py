@@ -97,14 +97,7 @@ def init(
 
 
 def _describe(slot, secret_list) -> dict:
-    entry: dict = {"slot": slot.slot_id, "kind": slot.kind_name}
-    if slot.params is not None:
-        entry["kdf"] = {
-            "algorithm": "argon2id",
-            "time_cost": slot.params.time_cost,
-            "memory_kib": slot.params.memory_kib,
-            "parallelism": slot.params.parallelism,
-        }
+    entry = slot.describe()
     if slot.kind_name == "keyfile":
         sources = [s.source for s in secret_list if s.kind == "keyfile"]
         if sources:

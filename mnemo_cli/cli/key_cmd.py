@@ -18,18 +18,6 @@ app = typer.Typer(
 )
 
 
-def slot_json(slot: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {"slot": slot.slot_id, "kind": slot.kind_name}
-    if slot.params is not None:
-        entry["kdf"] = {
-            "algorithm": "argon2id",
-            "time_cost": slot.params.time_cost,
-            "memory_kib": slot.params.memory_kib,
-            "parallelism": slot.params.parallelism,
-        }
-    return entry
-
-
 def slot_line(slot: Any) -> str:
     line = f"{slot.slot_id}: {slot.kind_name}"
     if slot.params is not None:
@@ -50,7 +38,7 @@ def key_list(
 
     slots = Store.key_slots()
     if json_output:
-        output.emit_json({"slots": [slot_json(slot) for slot in slots]})
+        output.emit_json({"slots": [slot.describe() for slot in slots]})
     else:
         output.emit_lines([slot_line(slot) for slot in slots])
 
@@ -94,7 +82,7 @@ def key_add(
             recovery_text = secrets.format_recovery_key(raw)
             new = secrets.Secret("recovery", raw, "new recovery key")
         slot = store.add_key_slot(new, kdf=kdf)
-    document = slot_json(slot)
+    document = slot.describe()
     if recovery_text:
         document["recovery_key"] = recovery_text
     if json_output:

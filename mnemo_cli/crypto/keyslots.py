@@ -58,6 +58,18 @@ class KeySlot:
     def kind_name(self) -> str:
         return KIND_NAMES[self.kind]
 
+    def describe(self) -> dict[str, object]:
+        """The slot as users see it in `--json` (number, kind, KDF parameters): nothing secret."""
+        entry: dict[str, object] = {"slot": self.slot_id, "kind": self.kind_name}
+        if self.params is not None:
+            entry["kdf"] = {
+                "algorithm": "argon2id",
+                "time_cost": self.params.time_cost,
+                "memory_kib": self.params.memory_kib,
+                "parallelism": self.params.parallelism,
+            }
+        return entry
+
     def meta(self) -> bytes:
         p = self.params or KdfParams(0, 0, 0)
         return _META.pack(self.kind, 0, self.slot_id, self.key_id, self.salt, p.time_cost, p.memory_kib, p.parallelism)

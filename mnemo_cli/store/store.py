@@ -612,17 +612,7 @@ class Store:
         catalog = state.catalog
         expired = catalog.expired_count(time.time())
         files = {str(p.relative_to(self.path)): p.stat().st_size for p in sorted(self.path.rglob("*")) if p.is_file()}
-        slots = []
-        for slot in self.slots:
-            entry: dict[str, Any] = {"slot": slot.slot_id, "kind": slot.kind_name}
-            if slot.params is not None:
-                entry["kdf"] = {
-                    "algorithm": "argon2id",
-                    "time_cost": slot.params.time_cost,
-                    "memory_kib": slot.params.memory_kib,
-                    "parallelism": slot.params.parallelism,
-                }
-            slots.append(entry)
+        slots = [slot.describe() for slot in self.slots]
         return {
             "path": str(self.path),
             "store_id": self.store_id.hex(),
