@@ -51,6 +51,7 @@ bench: binary
 	$(BIN)/python bench/storage.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/engine.py
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.quality.evaluate
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.near_duplicates
 	$(BIN)/python bench/render.py
 
 lock: dev

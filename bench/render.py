@@ -149,8 +149,23 @@ def quality_tables(result: dict) -> str:
     return "\n".join(rows)
 
 
+def near_duplicate_table(result: dict) -> str:
+    rows = [
+        "Threshold this run chooses (the code's `NEAR_DUPLICATE` must match it): "
+        f"**{result['threshold']:.2f}** ({result['positives']} rewrites, "
+        f"{result['negatives']} nearest different memories; command: `python -m bench.near_duplicates`).",
+        "",
+        "| cosine ≥ | rewrites caught | false warnings |",
+        "| ---: | ---: | ---: |",
+    ]
+    for cut, row in result["table"].items():
+        rows.append(f"| {cut} | {row['caught'] * 100:.0f}% | {row['false_warnings'] * 100:.1f}% |")
+    return "\n".join(rows)
+
+
 def main() -> int:
     renderers = {
+        "near_duplicates": near_duplicate_table,
         "startup": startup_tables,
         "storage": storage_tables,
         "engine": engine_tables,

@@ -72,12 +72,14 @@ def remember(
         text, tags=tag or [], meta=metadata, created_at=created_at, source=source, ttl=ttl, supersedes=supersedes
     )
     with unlocked_store() as store:
-        report = store.remember_many([item], allow_duplicate=allow_duplicate)
+        report = store.remember_many([item], allow_duplicate=allow_duplicate, find_similar=True)
     if report.existing:
         memory = report.existing[0]
         output.warn(f"already remembered as {memory.id} (nothing stored; --allow-duplicate stores it again)")
     else:
         memory = report.added[0]
+    for _new, other, score in report.similar:
+        output.warn(f"this looks like {other.id} (similarity {score:.2f}): {' '.join(other.text.split())[:80]}")
     if json_output:
         output.emit_json(memory.to_json())
     else:

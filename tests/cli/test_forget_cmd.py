@@ -176,3 +176,9 @@ def test_duplicates_update_and_history(store: dict[str, str]) -> None:
         2,
         "mnemo: error: nothing to update: give --text, --tag or --meta\n",
     )
+
+
+def test_near_duplicate_warning(store: dict[str, str]) -> None:
+    done = run_mnemo("remember", "dana prefers email.", env=PW)
+    assert done.returncode == 0 and len(done.stdout.strip()) == 32
+    assert done.stderr.startswith(f"mnemo: warning: this looks like {store['Dana prefers email']} (similarity ")

@@ -87,3 +87,13 @@ def test_versions_survive_export_import_and_compaction(store: Store, tmp_path: P
         assert [m.text for m in copy.list_memories()] == ["v2"]
     store.compact()
     assert [m.id for m in store.history(new.id)] == [old.id, new.id]
+
+
+def test_a_near_duplicate_is_reported_not_refused(store: Store) -> None:
+    first = store.remember("Dana prefers email over phone calls.")
+    report = store.remember_many([NewMemory(text="dana prefers email over phone calls")], find_similar=True)
+    assert len(report.added) == 1
+    ((new, other, score),) = report.similar
+    assert (new.id, other.id) == (report.added[0].id, first.id) and score >= 0.98
+    unrelated = store.remember_many([NewMemory(text="The tomato seedlings need repotting")], find_similar=True)
+    assert unrelated.similar == []
