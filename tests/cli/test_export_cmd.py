@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli.conftest import from_template
 from tests.conftest import run_mnemo
 
 pytestmark = pytest.mark.slow
@@ -51,29 +50,17 @@ LINKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where this module's seeded store is built, once; every test then works on its own copy."""
-    return tmp_path_factory.mktemp("template") / "store"
-
-
 @pytest.fixture
 def store(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A store holding MEMORIES and LINKS (made with `init` and `import` once per module, copied for each test)."""
-    if not template.exists():
-        work = template.with_name("work")  # renamed into place once complete
-        shutil.rmtree(work, ignore_errors=True)
-        env = {"MNEMO_HOME": str(work), "MNEMO_PASSPHRASE": PW}
-        assert run_mnemo("init", env=env).returncode == 0
+
+    def build(env: dict[str, str]) -> None:
         lines = [json.dumps({"type": "memory", **m}) for m in MEMORIES]
         lines += [json.dumps({"type": "link", **link}) for link in LINKS]
         done = run_mnemo("import", "-", env=env, input="\n".join(lines) + "\n")
         assert done.stdout == "imported 3 memories (0 already present), 2 links\n", done.stderr
-        work.rename(template)
-    home = Path(os.environ["MNEMO_HOME"])
-    shutil.copytree(template, home)
-    monkeypatch.setenv("MNEMO_PASSPHRASE", PW)
-    return home
+
+    return from_template(template, PW, monkeypatch, build)
 
 
 def jsonl_line(document: dict[str, Any]) -> str:

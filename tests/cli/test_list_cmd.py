@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli.conftest import from_template
 from tests.conftest import run_mnemo
 from tests.helpers import digest_tree
 
@@ -29,12 +29,6 @@ MEMORIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where this module's seeded store is built, once; every test then works on its own copy."""
-    return tmp_path_factory.mktemp("template") / "store"
-
-
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Path:
     """A new, empty store."""
@@ -47,19 +41,13 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def seeded(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A store holding MEMORIES (made with `init` and `import` once per module, copied for each test)."""
-    if not template.exists():
-        work = template.with_name("work")  # renamed into place once complete
-        shutil.rmtree(work, ignore_errors=True)
-        env = {"MNEMO_HOME": str(work), "MNEMO_PASSPHRASE": PW}
-        assert run_mnemo("init", env=env).returncode == 0
+
+    def build(env: dict[str, str]) -> None:
         lines = "".join(json.dumps({"type": "memory", **m}) + "\n" for m in MEMORIES)
         done = run_mnemo("import", "-", env=env, input=lines)
         assert done.stdout == "imported 4 memories (0 already present), 0 links\n", done.stderr
-        work.rename(template)
-    home = Path(os.environ["MNEMO_HOME"])
-    shutil.copytree(template, home)
-    monkeypatch.setenv("MNEMO_PASSPHRASE", PW)
-    return home
+
+    return from_template(template, PW, monkeypatch, build)
 
 
 def mnemo_ok(*args: str) -> str:

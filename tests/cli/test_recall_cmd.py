@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli.conftest import from_template
 from tests.conftest import run_mnemo
 from tests.helpers import digest_tree
 
@@ -41,20 +41,11 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Path:
     return Path(os.environ["MNEMO_HOME"])
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where this module's CORPUS store is built, once; every test then works on its own copy."""
-    return tmp_path_factory.mktemp("template") / "store"
-
-
 @pytest.fixture
 def corpus(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A store holding CORPUS (made with `init` and `import` once per module, copied for each test)."""
-    if not template.exists():
-        work = template.with_name("work")  # renamed into place once complete
-        shutil.rmtree(work, ignore_errors=True)
-        env = {"MNEMO_HOME": str(work), "MNEMO_PASSPHRASE": PW}
-        assert run_mnemo("init", env=env).returncode == 0
+
+    def build(env: dict[str, str]) -> None:
         lines = "".join(
             json.dumps(
                 {"type": "memory", "id": i, "text": t, "created_at": c, "tags": tags, "meta": {}, "source": None}
@@ -64,11 +55,8 @@ def corpus(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         )
         done = run_mnemo("import", "-", env=env, input=lines)
         assert done.stdout == "imported 4 memories (0 already present), 0 links\n", done.stderr
-        work.rename(template)
-    home = Path(os.environ["MNEMO_HOME"])
-    shutil.copytree(template, home)
-    monkeypatch.setenv("MNEMO_PASSPHRASE", PW)
-    return home
+
+    return from_template(template, PW, monkeypatch, build)
 
 
 def mnemo_ok(*args: str, input: str | None = None) -> str:

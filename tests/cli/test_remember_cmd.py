@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import from_template
 from tests.conftest import run_mnemo
 from tests.helpers import digest_tree
 
@@ -19,25 +18,10 @@ PW = "remember test passphrase"
 MEMORY_KEYS = ["id", "text", "created_at", "tags", "meta", "source"]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where this module's new store is made, once; every test then works on its own copy."""
-    return tmp_path_factory.mktemp("template") / "store"
-
-
 @pytest.fixture
 def store(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A new, empty store (made with `init` once per module, copied for each test)."""
-    if not template.exists():
-        work = template.with_name("work")
-        shutil.rmtree(work, ignore_errors=True)
-        done = run_mnemo("init", env={"MNEMO_HOME": str(work), "MNEMO_PASSPHRASE": PW})
-        assert done.returncode == 0, done.stderr
-        work.rename(template)
-    home = Path(os.environ["MNEMO_HOME"])
-    shutil.copytree(template, home)
-    monkeypatch.setenv("MNEMO_PASSPHRASE", PW)
-    return home
+    return from_template(template, PW, monkeypatch)
 
 
 def mnemo_ok(*args: str, input: str | None = None) -> str:

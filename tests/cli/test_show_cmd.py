@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import from_template
 from tests.conftest import run_mnemo
 from tests.helpers import digest_tree
 
@@ -49,29 +48,17 @@ MEMORIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where this module's seeded store is built, once; every test then works on its own copy."""
-    return tmp_path_factory.mktemp("template") / "store"
-
-
 @pytest.fixture
 def store(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A store holding MEMORIES with CAUSE → MAIN (caused) and MAIN → FIX (fixed-by), copied for each test."""
-    if not template.exists():
-        work = template.with_name("work")  # renamed into place once complete
-        shutil.rmtree(work, ignore_errors=True)
-        env = {"MNEMO_HOME": str(work), "MNEMO_PASSPHRASE": PW}
-        assert run_mnemo("init", env=env).returncode == 0
+
+    def build(env: dict[str, str]) -> None:
         done = run_mnemo("import", "-", env=env, input="".join(json.dumps(m) + "\n" for m in MEMORIES))
         assert done.stdout == "imported 3 memories (0 already present), 0 links\n", done.stderr
         assert run_mnemo("link", CAUSE, MAIN, "--rel", "caused", env=env).returncode == 0
         assert run_mnemo("link", MAIN, FIX, "--rel", "fixed-by", env=env).returncode == 0
-        work.rename(template)
-    home = Path(os.environ["MNEMO_HOME"])
-    shutil.copytree(template, home)
-    monkeypatch.setenv("MNEMO_PASSPHRASE", PW)
-    return home
+
+    return from_template(template, PW, monkeypatch, build)
 
 
 def mnemo_ok(*args: str) -> str:
