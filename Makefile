@@ -47,9 +47,9 @@ smoke: binary
 
 # The binary is rebuilt first: the benchmarks time it beside the venv, and a stale one lies.
 bench: binary
-	HF_HUB_OFFLINE=1 $(BIN)/python bench/startup.py
-	$(BIN)/python bench/storage.py
-	HF_HUB_OFFLINE=1 $(BIN)/python bench/engine.py
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.startup
+	$(BIN)/python -m bench.storage
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.engine
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.quality.evaluate
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.near_duplicates
 	$(BIN)/python bench/render.py

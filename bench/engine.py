@@ -13,10 +13,11 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from bench.measure import summary, time_process
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "engine.json"
@@ -46,25 +47,6 @@ def synthetic(n: int, seed: int = 11) -> list[dict]:
         day = 1 + i % 28
         items.append({"text": text, "created_at": f"2025-{1 + i % 12:02d}-{day:02d}T10:00:00Z", "tags": [f"t{i % 7}"]})
     return items
-
-
-def summary(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    return {
-        "median": statistics.median(ordered),
-        "p95": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
-        "n": len(ordered),
-        "samples": samples,
-    }
-
-
-def timed_process(argv: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{argv} failed: {done.stderr.decode(errors='replace')}")
-    return elapsed
 
 
 def main() -> None:
@@ -136,11 +118,11 @@ def main() -> None:
         commands["binary: mnemo --version"] = [str(binary), "--version"]
         commands["binary: mnemo recall"] = [str(binary), "recall", queries[1], "-k", "5"]
     for argv in commands.values():
-        timed_process(argv, env)
+        time_process(argv, env)
     cold: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.cold_runs):
         for name, argv in commands.items():
-            cold[name].append(timed_process(argv, env))
+            cold[name].append(time_process(argv, env))
 
     result = {
         "memories": args.memories,

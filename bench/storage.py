@@ -15,18 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.measure import summary
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "storage.json"
-
-
-def summary(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    return {
-        "median": statistics.median(ordered),
-        "p95": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
-        "n": len(ordered),
-        "samples": samples,
-    }
 
 
 def main() -> None:

@@ -39,3 +39,11 @@ def from_template(
     shutil.copytree(template, home)
     monkeypatch.setenv("MNEMO_PASSPHRASE", passphrase)
     return home
+
+
+def new_store(passphrase: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A new, empty store at this test's MNEMO_HOME, with its passphrase set for later calls."""
+    done = run_mnemo("init", env={"MNEMO_PASSPHRASE": passphrase})
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("MNEMO_PASSPHRASE", passphrase)
+    return Path(os.environ["MNEMO_HOME"])

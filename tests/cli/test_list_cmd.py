@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.conftest import from_template
+from tests.cli.conftest import from_template, new_store
 from tests.conftest import run_mnemo
 from tests.helpers import digest_tree
 
@@ -32,10 +31,7 @@ MEMORIES = [
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Path:
     """A new, empty store."""
-    done = run_mnemo("init", env={"MNEMO_PASSPHRASE": PW})
-    assert done.returncode == 0, done.stderr
-    monkeypatch.setenv("MNEMO_PASSPHRASE", PW)
-    return Path(os.environ["MNEMO_HOME"])
+    return new_store(PW, monkeypatch)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import from_template
+from tests.cli.conftest import from_template, new_store
 from tests.conftest import run_mnemo
 from tests.helpers import digest_tree
 
@@ -35,10 +34,8 @@ ANSI = "\x1b["
 
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Path:
-    done = run_mnemo("init", env={"MNEMO_PASSPHRASE": PW})
-    assert done.returncode == 0, done.stderr
-    monkeypatch.setenv("MNEMO_PASSPHRASE", PW)
-    return Path(os.environ["MNEMO_HOME"])
+    """A new, empty store."""
+    return new_store(PW, monkeypatch)
 
 
 @pytest.fixture
