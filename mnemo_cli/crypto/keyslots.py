@@ -7,7 +7,7 @@ Pure bytes in, bytes out: the file I/O (two copies, written one after the other)
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from mnemo_cli.crypto import aead
@@ -60,7 +60,7 @@ class KeySlot:
 
     def describe(self) -> dict[str, object]:
         """The slot as users see it in `--json` (number, kind, KDF parameters): nothing secret."""
-        entry: dict[str, object] = {"slot": self.slot_id, "kind": self.kind_name}
+        entry: dict[str, object] = {"slot": self.slot_id, "kind": self.kind_name, "key": self.key_id}
         if self.params is not None:
             entry["kdf"] = {
                 "algorithm": "argon2id",
@@ -115,12 +115,22 @@ def make_slot(
 
 
 def unlock(table: KeySlotTable, secret: Secret) -> tuple[bytes, KeySlot]:
-    """The data key and the slot that opened it; `AuthenticationError` if no slot of that kind does."""
+    """The data key and the first slot that opened it; `AuthenticationError` if no slot of that kind does."""
+    return next(openings(table, secret))
+
+
+def openings(table: KeySlotTable, secret: Secret) -> Iterator[tuple[bytes, KeySlot]]:
+    """Every (data key, slot) that `secret` opens, in table order, each KDF run only when reached.
+
+    More than one when the same secret sits in slots of two data keys (during `rekey --full`);
+    the caller picks the key HEAD is sealed under. `AuthenticationError` if none opens.
+    """
     kind = KIND_BY_NAME[secret.kind]
     candidates = [slot for slot in table.slots if slot.kind == kind]
     if not candidates:
         raise AuthenticationError(f"this store has no {secret.kind} key slot")
     refused: IntegrityError | None = None
+    opened = 0
     for slot in candidates:
         if slot.params is not None:
             try:
@@ -133,7 +143,10 @@ def unlock(table: KeySlotTable, secret: Secret) -> tuple[bytes, KeySlot]:
             data_key = aead.open_sealed(kek, slot.wrapped, _aad(table.store_id, slot.meta()))
         except aead.TagMismatch:
             continue
-        return data_key, slot
+        opened += 1
+        yield data_key, slot
+    if opened:
+        return
     if refused is not None:
         raise refused
     what = {"passphrase": "wrong passphrase", "keyfile": "the keyfile", "recovery": "the recovery key"}[secret.kind]

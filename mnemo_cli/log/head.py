@@ -24,6 +24,11 @@ SIZE = _PREFIX.size + aead.NONCE_BYTES + _STATE.size + aead.TAG_BYTES  # 120
 _AAD = b"mnemo-head-v1"
 
 
+class WrongKey(IntegrityError):
+    """HEAD did not authenticate under the key given: damaged, from another store, or sealed under
+    another data key of this store (`rekey --full`)."""
+
+
 @dataclass(frozen=True)
 class Head:
     gen: bytes
@@ -57,7 +62,7 @@ def decode(data: bytes, key: bytes, store_id: bytes, where: object = layout.HEAD
     try:
         state = aead.open_sealed(key, data[_PREFIX.size :], _AAD + store_id + prefix)
     except aead.TagMismatch:
-        raise IntegrityError(f"{where}: failed authentication (damaged, or from another store)") from None
+        raise WrongKey(f"{where}: failed authentication (damaged, or from another store)") from None
     return Head(*_STATE.unpack(state))
 
 

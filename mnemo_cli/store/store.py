@@ -27,10 +27,10 @@ from mnemo_cli.crypto import aead, keyslots, secrets
 from mnemo_cli.crypto.kdf import KdfParams, check_creatable, params_for_profile
 from mnemo_cli.crypto.keyslots import KeySlot, KeySlotTable
 from mnemo_cli.embed.model_files import MODEL_ID
-from mnemo_cli.errors import IntegrityError, MemoryNotFound, StoreExists, UsageError
+from mnemo_cli.errors import AuthenticationError, IntegrityError, MemoryNotFound, StoreExists, UsageError
 from mnemo_cli.index import snapshot as payload_codec
 from mnemo_cli.log import fileops, keyslot_files, layout, snapshot_file, store_header
-from mnemo_cli.log.head import Head
+from mnemo_cli.log.head import Head, WrongKey
 from mnemo_cli.log.journal import Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
 from mnemo_cli.store import records as record_codec
@@ -67,6 +67,17 @@ class CompactReport:
     bytes_before: int
     bytes_after: int
     orphans_removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RekeyReport:
+    #: The key slots of the new data key (the old ones are gone).
+    slots: list[KeySlot]
+    #: The new recovery key, to be shown to the user once (None when none was made).
+    recovery_key: str | None
+    #: Records re-encrypted.
+    frames: int
+    key_id: int
 
 
 @dataclass
@@ -205,12 +216,32 @@ class Store:
         path = store_path() if path is None else Path(path)
         header = store_header.read(path)
         table, notes = keyslot_files.read(path, header.store_id)
-        data_key, slot = keyslots.unlock(table, secret)
-        store = cls(path, header.store_id, data_key, table, slot)
-        store._embedder = embedder
-        store.notes.extend(notes)
-        store.head()  # HEAD must decrypt under this key: a wrong store or damaged anchor shows now
-        return store
+        retired: list[KeySlot] = []
+        for data_key, slot in keyslots.openings(table, secret):
+            store = cls(path, header.store_id, data_key, table, slot)
+            try:
+                store.head()  # HEAD must decrypt under this key: a wrong store or damaged anchor shows now
+            except WrongKey:
+                if len({s.key_id for s in table.slots}) == 1:
+                    raise  # one data key: HEAD is damaged or foreign
+                retired.append(slot)  # a key replaced by `rekey --full` (or of an unfinished one)
+                continue
+            store._embedder = embedder
+            store.notes.extend(notes)
+            stale = [s.slot_id for s in table.slots if s.key_id != slot.key_id]
+            if stale:
+                listed = ", ".join(map(str, stale))
+                store.notes.append(
+                    f"key slot(s) {listed} hold a data key the store no longer uses (an interrupted "
+                    f"`mnemo rekey --full`): run it again, or `mnemo key remove` them"
+                )
+            return store
+        listed = ", ".join(str(s.slot_id) for s in retired)
+        raise AuthenticationError(
+            f"this {secret.kind} opens key slot(s) {listed}, whose data key the store no longer uses "
+            "(replaced by `mnemo rekey --full`, or from one that was interrupted)",
+            hint="unlock with a secret given to the newer key (or the older one, if the rekey did not finish)",
+        )
 
     def close(self) -> None:
         self._journal = None
@@ -716,7 +747,8 @@ class Store:
             found = [slot for slot in table.slots if slot.slot_id == slot_id]
             if not found:
                 raise UsageError(f"there is no key slot {slot_id} (see `mnemo key list`)")
-            if len(table.slots) == 1:
+            key_id = self.unlocked_with.key_id
+            if not any(slot.key_id == key_id and slot.slot_id != slot_id for slot in table.slots):
                 raise UsageError("refusing to remove the last key slot: nothing could open the store")
             self._table = keyslots.with_slots(table, [slot for slot in table.slots if slot.slot_id != slot_id])
             keyslot_files.write(self.path, self._table)
@@ -739,6 +771,70 @@ class Store:
         added = self.add_key_slot(new, kdf=kdf)
         self.remove_key_slot(old.slot_id)
         return added
+
+    def rekey(
+        self,
+        new_secrets: Sequence[secrets.Secret],
+        *,
+        kdf: str | KdfParams = "default",
+        recovery: bool = True,
+        lock_wait: float | None = None,
+    ) -> RekeyReport:
+        """Replace the data key: every record is re-encrypted under a new one, opened by `new_secrets`
+        (plus a new recovery key unless `recovery` is false); every old key slot is removed.
+
+        Order (docs/format.md, "Rekey"): slots for the new key are added beside the old ones; a new
+        log generation is written under the new key; HEAD sealed under the new key makes it current
+        (the commit point); then the old slots and files go. Interrupted, the store opens with the
+        old secrets (before the commit) or the new ones (after), and running it again finishes.
+        """
+        params = params_for_profile(kdf) if isinstance(kdf, str) else kdf
+        if any(s.kind == "passphrase" for s in new_secrets):
+            check_creatable(params)
+        if any(s.kind == "recovery" for s in new_secrets):
+            raise UsageError("the new recovery key is made by rekey, not given to it")
+        if not new_secrets:
+            raise UsageError("the new data key needs a passphrase or a keyfile (a recovery key alone is not enough)")
+        journal = self.journal
+        with journal.exclusive(lock_wait):
+            before = self.head()
+            table, _notes = keyslot_files.read(self.path, self.store_id)
+            current = [slot for slot in table.slots if slot.key_id == before.key_id]
+            key_id = max(slot.key_id for slot in table.slots) + 1  # never reuse the id of a retired key
+            new_key = aead.random_bytes(32)
+            given = list(new_secrets)
+            recovery_text = None
+            if recovery:
+                raw = secrets.new_recovery_key()
+                recovery_text = secrets.format_recovery_key(raw)
+                given.append(secrets.Secret("recovery", raw, "new recovery key"))
+            first = max((slot.slot_id for slot in current), default=0) + 1
+            added = [
+                keyslots.make_slot(
+                    first + i, secret, new_key, key_id, self.store_id, params if secret.kind == "passphrase" else None
+                )
+                for i, secret in enumerate(given)
+            ]
+            # Both keys open the store until HEAD moves: leftovers of an interrupted rekey go now.
+            table = keyslots.with_slots(table, [*current, *added])
+            keyslot_files.write(self.path, table)
+            _anchor, bodies = journal.read(locked=True)
+            new_journal = Journal(self.path, self.store_id, new_key)
+            new = new_journal.write_generation([body for body, _point in bodies], key_id, before.commit + 1)
+            new_journal.switch_to(new)
+            table = keyslots.with_slots(table, added)
+            keyslot_files.write(self.path, table)
+            new_journal.remove_orphans(new)
+            snapshot_file.remove_other_generations(self.path, new.gen)
+            self._journal, self._data_key, self._table = new_journal, new_key, table
+            self.unlocked_with = added[0]
+            self._state = None
+            if new.frames >= SNAPSHOT_EVERY:  # the old snapshot was sealed under the old key
+                state = IndexState(self.path, self.store_id, new_key, new_journal, MODEL_ID)
+                state.load(locked=True, use_snapshots=False)
+                state.write_snapshot()
+                self._state = state
+        return RekeyReport(slots=added, recovery_key=recovery_text, frames=new.frames, key_id=key_id)
 
     # -- checking ---------------------------------------------------------------------------------
 

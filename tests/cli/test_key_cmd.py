@@ -55,6 +55,37 @@ def test_passwd(store: None, tmp_path: Path) -> None:
     assert run_mnemo("verify", env={"MNEMO_PASSPHRASE": "the new one"}).returncode == 0
 
 
+def test_rekey_full(store: None, tmp_path: Path) -> None:
+    assert run_mnemo("remember", "the boat is moored at pier 4", env=OLD).returncode == 0
+    new_file = tmp_path / "new-pass"
+    new_file.write_text("after the rekey\n")
+    keyfile = tmp_path / "agent.key"
+    done = run_mnemo(
+        "rekey", "--full", "--keyfile", str(keyfile), "--json", env={**OLD, "MNEMO_NEW_PASSPHRASE_FILE": str(new_file)}
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["key"], result["records"]) == (2, 1)
+    assert [s["kind"] for s in result["slots"]] == ["passphrase", "keyfile", "recovery"]
+    assert keyfile.stat().st_mode & 0o777 == 0o600
+    gone = run_mnemo("recall", "boat", env=OLD)
+    assert (gone.returncode, gone.stderr) == (
+        3,
+        "mnemo: error: wrong passphrase (from MNEMO_PASSPHRASE): no key slot opens with it\n",
+    )
+    for env in (
+        {"MNEMO_PASSPHRASE": "after the rekey"},
+        {"MNEMO_KEYFILE": str(keyfile)},
+        {"MNEMO_PASSPHRASE": result["recovery_key"]},
+    ):
+        done = run_mnemo("recall", "where is the boat?", "--format", "jsonl", env=env)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.splitlines()[0])["text"] == "the boat is moored at pier 4"
+    assert run_mnemo("verify", "--deep", env={"MNEMO_KEYFILE": str(keyfile)}).returncode == 0
+    listed = run_mnemo("key", "list").stdout
+    assert listed.startswith("3: passphrase") and "1: " not in listed
+
+
 @pytest.mark.parametrize(
     ("args", "env", "code", "message"),
     [
@@ -63,6 +94,10 @@ def test_passwd(store: None, tmp_path: Path) -> None:
         (["key", "remove", "7"], OLD, 2, "mnemo: error: there is no key slot 7"),
         (["key", "remove", "1"], {"MNEMO_PASSPHRASE": "wrong"}, 3, "mnemo: error: wrong passphrase"),
         (["passwd"], OLD, 3, "mnemo: error: no new passphrase given and no terminal to ask on"),
+        (["rekey"], OLD, 2, "mnemo: error: rekey needs --full"),
+        (["rekey", "--full"], OLD, 3, "mnemo: error: no new passphrase given and no terminal to ask on"),
+        (["rekey", "--full", "--no-passphrase"], OLD, 2, "mnemo: error: with --no-passphrase, give --keyfile"),
+        (["rekey", "--full"], {"MNEMO_PASSPHRASE": "wrong"}, 3, "mnemo: error: wrong passphrase"),
         (
             ["key", "add", "--passphrase"],
             {**OLD, "MNEMO_NEW_PASSPHRASE": "mnemo-rk-x"},
