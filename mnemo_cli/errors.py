@@ -59,4 +59,5 @@ class ModelError(MnemoError):
 
 
 class ModelIntegrityError(IntegrityError, ModelError):
-    """A file of the embedded model does not have the checksum it must have."""
+    """A file of the embedded model, or of a model folder a store was indexed with, does not have
+    the checksum it must have."""

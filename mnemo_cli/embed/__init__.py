@@ -1,5 +1,8 @@
-"""embed: the embedded ONNX model through fastembed, offline only.
+"""embed: text → unit-length float32 vectors, with the embedded model or another one the user chose.
 
-`model_files` finds and verifies the model's files; `embedder` turns text into normalised 384-d
-float32 vectors. fastembed, onnxruntime and numpy are imported only when text is embedded.
+`model_spec` says which model (`ModelSpec`, recorded beside a store's vectors; `resolve` turns a
+`--model` argument into one); `model_files` finds and verifies the embedded model's files;
+`folder_model` describes and verifies a model folder; `embedder` loads a spec's model through
+fastembed and embeds. fastembed, onnxruntime and numpy are imported only when a model is resolved
+or text is embedded.
 """

@@ -1,7 +1,13 @@
-"""Text → vectors with the embedded model: normalised 384-d float32, documents in batches or one query.
+"""Text → vectors with one model (`ModelSpec`): unit-length float32, documents in batches or one query.
 
 fastembed (and with it onnxruntime and numpy) is imported the first time text is embedded, never
 when this module is imported, so commands that do not embed do not pay for it.
+
+The embedded model and model folders load offline only: fastembed is handed the folder
+(`specific_model_path`) and told to use local files only. A fastembed model name is looked up in
+fastembed's cache under mnemo's cache dir and downloaded when it is not there, unless the user set
+`HF_HUB_OFFLINE`; mnemo itself never sets it, because huggingface_hub reads it once, at import,
+and a process that loaded the embedded model first could then never download.
 """
 
 from __future__ import annotations
@@ -11,36 +17,72 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mnemo_cli.embed import model_files
+from mnemo_cli.embed import folder_model, model_files
+from mnemo_cli.embed.model_spec import EMBEDDED, REGISTERED_PREFIX, ModelSpec, fastembed_models
 from mnemo_cli.errors import ModelError
 
 if TYPE_CHECKING:
     import numpy as np
 
+_POOLING = {"mean": "MEAN", "cls": "CLS", "last_token": "LAST_TOKEN", "none": "DISABLED"}
+_TRUE = {"1", "TRUE", "YES", "ON"}
+#: Seconds to wait for the Hugging Face hub before saying a model cannot be fetched.
+HUB_TIMEOUT = 10.0
+
 
 class Embedder:
-    """The embedded all-MiniLM-L6-v2 (int8 ONNX), loaded on first use.
+    """One embedding model, loaded on first use; the embedded all-MiniLM-L6-v2 unless told otherwise.
 
     >>> e = Embedder()
     >>> e.embed_documents(["first memory", "second memory"]).shape
     (2, 384)
     """
 
-    model_id = model_files.MODEL_ID
-    dimension = model_files.DIMENSION
+    model_id = EMBEDDED.id
+    dimension = EMBEDDED.dimension
 
-    def __init__(self, *, threads: int | None = None, batch_size: int = 64) -> None:
+    def __init__(self, spec: ModelSpec = EMBEDDED, *, threads: int | None = None, batch_size: int = 64) -> None:
+        self.spec = spec
+        self.model_id = spec.id
+        self.dimension = spec.dimension
         self._threads = threads
         self._batch_size = batch_size
         self._model: Any = None
+        #: The folder the model was loaded from (None until loaded, and for a fastembed name).
         self.model_dir: Path | None = None
 
     def load(self) -> None:
         """Load the model now (otherwise the first embedding does)."""
         if self._model is not None:
             return
+        if self.spec.kind == "embedded":
+            self._load_embedded()
+        elif self.spec.kind == "folder":
+            self._load_folder()
+        else:
+            self._model = _load_fastembed(self.spec.location, self._threads)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length float32 row per text, in order; shape (len(texts), dimension)."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        self.load()
+        rows = list(self._model.embed(list(texts), batch_size=self._batch_size))
+        return self._checked(np.asarray(rows, dtype=np.float32))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The unit-length float32 vector of one query; shape (dimension,)."""
+        import numpy as np
+
+        self.load()
+        row = next(iter(self._model.query_embed(text)))
+        return self._checked(np.asarray(row, dtype=np.float32)[None, :])[0]
+
+    def _load_embedded(self) -> None:
         folder = model_files.resolve_model_dir()
-        _offline_and_silent()
+        quiet_runtime()
         from fastembed import TextEmbedding
 
         try:
@@ -49,56 +91,131 @@ class Embedder:
                 specific_model_path=str(folder),
                 cache_dir=str(folder),
                 threads=self._threads,
+                local_files_only=True,
             )
         except Exception as e:  # onnxruntime and the tokenizer raise their own, undocumented types
-            raise ModelError(f"cannot load the embedded model from {folder}: {e}") from e
+            raise ModelError(f"cannot load the embedded model from {folder}: {_first_line(e)}") from e
         self.model_dir = folder
 
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        """One unit-length float32 row per text, in order; shape (len(texts), 384)."""
-        import numpy as np
+    def _load_folder(self) -> None:
+        spec = self.spec
+        folder = folder_model.check(spec.location, spec.model_file, spec.sha256, spec.files_sha256)
+        quiet_runtime()
+        from fastembed import TextEmbedding
+        from fastembed.common.model_description import ModelSource, PoolingType
 
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        self.load()
-        rows = list(self._model.embed(list(texts), batch_size=self._batch_size))
-        return _normalised(np.asarray(rows, dtype=np.float32))
+        name = REGISTERED_PREFIX + spec.id
+        if not any(m["model"] == name for m in TextEmbedding.list_supported_models()):
+            # Registered under its fingerprint: same name, same files, same pooling.
+            TextEmbedding.add_custom_model(
+                model=name,
+                pooling=PoolingType(_POOLING[spec.pooling]),
+                normalization=True,
+                sources=ModelSource(url="file://" + spec.location),  # never fetched: the folder is given
+                dim=spec.dimension,
+                model_file=spec.model_file,
+                output_name=spec.output,
+            )
+        try:
+            self._model = TextEmbedding(
+                model_name=name,
+                specific_model_path=str(folder),
+                cache_dir=str(folder),
+                threads=self._threads,
+                local_files_only=True,
+            )
+        except Exception as e:  # onnxruntime and the tokenizer raise their own, undocumented types
+            raise ModelError(f"cannot load the model in {folder}: {_first_line(e)}") from e
+        self.model_dir = folder
 
-    def embed_query(self, text: str) -> np.ndarray:
-        """The unit-length float32 vector of one query; shape (384,)."""
-        import numpy as np
+    def _checked(self, matrix: np.ndarray) -> np.ndarray:
+        if matrix.ndim != 2 or matrix.shape[1] != self.dimension:
+            raise ModelError(
+                f"model {self.model_id} gave vectors of shape {matrix.shape[1:]}, expected ({self.dimension},)"
+            )
+        return _normalised(matrix)
 
-        self.load()
-        row = next(iter(self._model.query_embed(text)))
-        return _normalised(np.asarray(row, dtype=np.float32)[None, :])[0]
+
+def _load_fastembed(name: str, threads: int | None) -> Any:
+    """fastembed's model `name`, from mnemo's cache, downloaded first if need be and allowed."""
+    if name not in fastembed_models():
+        from fastembed import __version__
+
+        raise ModelError(
+            f"the store's vectors come from model {name}, which fastembed {__version__} does not know",
+            hint="install the fastembed version that made them, or run `mnemo reindex --model` with another model",
+        )
+    from fastembed import TextEmbedding
+
+    cache = str(model_files.cache_root() / "fastembed")
+    try:
+        # lazy_load: only ask whether the files are in the cache, so that a failure means "absent".
+        TextEmbedding(model_name=name, cache_dir=cache, local_files_only=True, lazy_load=True)
+    except Exception:
+        _fetchable_or_raise(name)
+        cached = False
+    else:
+        cached = True
+    try:
+        return TextEmbedding(model_name=name, cache_dir=cache, threads=threads, local_files_only=cached)
+    except Exception as e:  # fastembed, huggingface_hub and onnxruntime raise their own types
+        raise ModelError(f"cannot load model {name}: {_first_line(e)}") from e
 
 
-def _offline_and_silent() -> None:
-    """Keep the libraries under fastembed off the network and off the user's disk.
+def _fetchable_or_raise(name: str) -> None:
+    """Return if model `name` can be downloaded now; say why not, in one line, otherwise.
+
+    Asked of the hub with a timeout before fastembed tries: fastembed retries a failed download
+    three times with sleeps of 3, 9 and 27 seconds, a hang to someone who is simply offline.
+    """
+    offline = [v for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") if os.environ.get(v, "").strip().upper() in _TRUE]
+    prefix = f"model {name} is not downloaded and cannot be fetched offline"
+    if offline:
+        raise ModelError(f"{prefix}: {offline[0]} is set", hint=f"run again once online, without {offline[0]}")
+    from fastembed import TextEmbedding
+    from huggingface_hub import model_info
+
+    sources = {m["model"]: m["sources"] for m in TextEmbedding.list_supported_models()}.get(name) or {}
+    if not sources.get("hf"):
+        return
+    try:
+        model_info(sources["hf"], timeout=HUB_TIMEOUT)
+    except Exception as e:  # httpx and huggingface_hub raise their own types for every network failure
+        raise ModelError(f"{prefix}: {_first_line(e)}", hint="run again once online") from None
+
+
+def quiet_runtime() -> None:
+    """Keep the libraries under fastembed quiet and off the user's disk; call before importing them.
 
     onnxruntime (1.29 and later, Linux included) writes a device id and an event database under
     ~/.cache/Microsoft/DeveloperTools on first use, for its telemetry; `ORT_DISABLE_TELEMETRY`
-    must be set before it is imported. The model folder is complete, so fastembed has nothing to
-    fetch; `HF_HUB_OFFLINE` keeps huggingface_hub from trying should a future fastembed look.
+    must be set before it is imported. fastembed logs failed cache lookups and download retries
+    with loguru on stderr, where mnemo's errors are one line each.
     """
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from loguru import logger
+
+    logger.disable("fastembed")
 
 
 def _normalised(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (fastembed already normalises this model; the contract is ours)."""
+    """Rows scaled to unit length (fastembed already normalises most models; the contract is ours)."""
     import numpy as np
 
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.maximum(norms, np.float32(1e-12))
 
 
-_shared: Embedder | None = None
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
 
 
-def shared() -> Embedder:
-    """One embedder per process: the model is loaded once however many stores use it."""
-    global _shared
-    if _shared is None:
-        _shared = Embedder()
-    return _shared
+_shared: dict[ModelSpec, Embedder] = {}
+
+
+def shared(spec: ModelSpec = EMBEDDED) -> Embedder:
+    """One embedder per model and process: a model is loaded once however many stores use it."""
+    if spec not in _shared:
+        _shared[spec] = Embedder(spec)
+    return _shared[spec]
