@@ -29,6 +29,7 @@ from mnemo_cli.cli import (
     output,
     prune_cmd,
     recall_cmd,
+    reindex_cmd,
     rekey_cmd,
     remember_cmd,
     show_cmd,
@@ -85,6 +86,7 @@ app.command("backup")(backup_cmd.backup)
 app.add_typer(key_cmd.app, name="key")
 app.command("passwd")(key_cmd.passwd)
 app.command("rekey")(rekey_cmd.rekey)
+app.command("reindex")(reindex_cmd.reindex)
 app.command("stats")(stats_cmd.stats)
 app.command("verify")(verify_cmd.verify)
 app.command("doctor")(doctor_cmd.doctor)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -51,7 +50,7 @@ def import_(
             for end in (link.src, link.dst):
                 if end not in plan.ids and not store.has(end):
                     raise MemoryNotFound(f"{where}: link end {end} is neither in the file nor in the store")
-        with _progress(len(plan.memories)) as advance:
+        with output.progress_bar(len(plan.memories), "embedding") as advance:
             report = store.remember_many(plan.memories, links=[link for _, link in plan.links], progress=advance)
     counts = {"added": len(report.added), "skipped": len(report.skipped), "links": report.links_added}
     if json_output:
@@ -60,27 +59,3 @@ def import_(
         output.emit_lines(
             [f"imported {counts['added']} memories ({counts['skipped']} already present), {counts['links']} links"]
         )
-
-
-class _progress:
-    """A Rich progress bar on stderr when stderr is a terminal; nothing otherwise."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self._bar: Any = None
-
-    def __enter__(self) -> Callable[[int], None] | None:
-        if not sys.stderr.isatty() or self.total == 0:
-            return None
-        from rich.console import Console
-        from rich.progress import Progress
-
-        bar = Progress(console=Console(stderr=True), transient=True)
-        bar.start()
-        task = bar.add_task("embedding", total=self.total)
-        self._bar = bar
-        return lambda n: bar.advance(task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -43,3 +44,28 @@ def rich_console() -> Any:
     from rich.console import Console
 
     return Console()
+
+
+class progress_bar:
+    """A Rich progress bar on stderr when stderr is a terminal; nothing otherwise."""
+
+    def __init__(self, total: int, what: str) -> None:
+        self.total = total
+        self.what = what
+        self._bar: Any = None
+
+    def __enter__(self) -> Callable[[int], None] | None:
+        if not sys.stderr.isatty() or self.total == 0:
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        bar = Progress(console=Console(stderr=True), transient=True)
+        bar.start()
+        task = bar.add_task(self.what, total=self.total)
+        self._bar = bar
+        return lambda n: bar.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -34,7 +34,7 @@ def stats(
         f"log:       {log['frames']} frames, {log['bytes']} bytes, {log['commits']} commits",
         f"snapshot:  covers {snap['frames']} frames; {snap['tail_frames']} replayed on open",
         f"compacted: {figures['last_compaction'] or 'never'} ({figures['compactions']} times)",
-        f"model:     {figures['model']}",
+        f"model:     {_model_line(figures['model_spec'])}",
     ]
     for slot in figures["key_slots"]:
         kdf = slot.get("kdf")
@@ -43,3 +43,8 @@ def stats(
     lines.append(f"disk:      {figures['disk']['bytes']} bytes")
     lines += [f"  {size:>12}  {name}" for name, size in figures["disk"]["files"].items()]
     output.emit_lines(lines)
+
+
+def _model_line(spec: dict) -> str:
+    where = f", {spec['location']}" if spec["location"] else ""
+    return f"{spec['id']} ({spec['kind']}{where}, {spec['dimension']} dimensions)"

@@ -1,21 +1,24 @@
 """The snapshot payload: the catalog's SQLite bytes and the vector index's bytes, with a small header.
 
 Payload = `meta_len:u32 ‖ meta JSON ‖ catalog_len:u64 ‖ catalog ‖ vectors_len:u64 ‖ vectors`, where
-meta = {"version": 1, "model": ..., "dimension": 384, "count": N}. The envelope around it (keys,
-chain point) is `log/snapshot_file.py`.
+meta = {"version": 4, "model": {the model spec as JSON}, "dimension": D, "count": N}. The envelope
+around it (keys, chain point) is `log/snapshot_file.py`.
 """
 
 from __future__ import annotations
 
 import json
 import struct
+from dataclasses import dataclass
+from typing import Any
 
 from mnemo_cli.index.catalog import Catalog
 from mnemo_cli.index.vectors import Vectors
 
 #: 2: memories gained expires_at/expires_ts, the catalog a counters table.
 #: 3: memories gained supersedes/superseded_by and a keyed hash of their text.
-PAYLOAD_VERSION = 3
+#: 4: "model" is the whole model spec (a JSON object), not only its id; any dimension.
+PAYLOAD_VERSION = 4
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 
@@ -24,9 +27,20 @@ class BadPayload(Exception):
     """The payload does not parse, or was made for another model or version: rebuild."""
 
 
-def encode(catalog: Catalog, vectors: Vectors, model: str) -> bytes:
+@dataclass
+class Payload:
+    catalog: Catalog
+    #: The vector index still as bytes (deserialised only by commands that search).
+    vectors: bytes
+    #: The spec of the model the vectors come from, as JSON (the store layer checks it).
+    model: dict[str, Any]
+    dimension: int
+
+
+def encode(catalog: Catalog, vectors: Vectors, model: dict[str, Any]) -> bytes:
     meta = json.dumps(
-        {"version": PAYLOAD_VERSION, "model": model, "dimension": 384, "count": catalog.count()}, sort_keys=True
+        {"version": PAYLOAD_VERSION, "model": model, "dimension": vectors.dimension, "count": catalog.count()},
+        sort_keys=True,
     ).encode()
     catalog_bytes = catalog.serialize()
     vector_bytes = vectors.serialize()
@@ -42,8 +56,8 @@ def encode(catalog: Catalog, vectors: Vectors, model: str) -> bytes:
     )
 
 
-def decode(payload: bytes, model: str) -> tuple[Catalog, bytes]:
-    """The catalog, and the vector index still as bytes (deserialised only by commands that search)."""
+def decode(payload: bytes) -> Payload:
+    """The catalog, the vector index as bytes, and the model they were made with."""
     try:
         (meta_len,) = _U32.unpack_from(payload, 0)
         offset = _U32.size
@@ -60,12 +74,15 @@ def decode(payload: bytes, model: str) -> tuple[Catalog, bytes]:
             raise BadPayload("lengths do not add up")
     except (struct.error, ValueError) as e:
         raise BadPayload(str(e)) from None
-    if meta.get("version") != PAYLOAD_VERSION or meta.get("model") != model:
-        raise BadPayload(f"made for {meta.get('model')!r}, version {meta.get('version')}")
+    if not isinstance(meta, dict) or meta.get("version") != PAYLOAD_VERSION:
+        raise BadPayload(f"payload version {meta.get('version') if isinstance(meta, dict) else '?'}")
+    model, dimension = meta.get("model"), meta.get("dimension")
+    if not isinstance(model, dict) or type(dimension) is not int or dimension < 1:
+        raise BadPayload("no model or dimension")
     try:
         catalog = Catalog.deserialize(catalog_bytes)
     except Exception as e:  # sqlite3 raises its own types for bad bytes
         raise BadPayload(f"cannot load: {e}") from None
     if catalog.count() != meta.get("count"):
         raise BadPayload("counts do not match")
-    return catalog, bytes(vector_bytes)
+    return Payload(catalog, bytes(vector_bytes), model, dimension)

@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-DIMENSION = 384
-
 
 def _usearch_index_class() -> Any:
     """usearch's Index class, imported after onnxruntime.
@@ -30,9 +28,13 @@ def _usearch_index_class() -> Any:
 
 
 class Vectors:
-    def __init__(self, index: Any = None) -> None:
+    def __init__(self, dimension: int, index: Any = None) -> None:
+        """An empty index of `dimension`-d vectors, or one wrapping a restored usearch `index`."""
         if index is None:
-            index = _usearch_index_class()(ndim=DIMENSION, metric="cos", dtype="f16")
+            index = _usearch_index_class()(ndim=dimension, metric="cos", dtype="f16")
+        elif index.ndim != dimension:
+            raise ValueError(f"the vector index holds {index.ndim}-d vectors, not {dimension}-d")
+        self.dimension = dimension
         self._index = index
         self._matrix: Any = None  # (keys, unit rows) for exact search, rebuilt after any change
 
@@ -101,5 +103,6 @@ class Vectors:
         return bytes(self._index.save())
 
     @classmethod
-    def deserialize(cls, data: bytes) -> Vectors:
-        return cls(_usearch_index_class().restore(bytearray(data)))
+    def deserialize(cls, data: bytes, dimension: int) -> Vectors:
+        """The index saved by `serialize`; ValueError if it does not hold `dimension`-d vectors."""
+        return cls(dimension, _usearch_index_class().restore(bytearray(data)))

@@ -26,6 +26,11 @@ from mnemo_cli.log.lock import StoreLock
 _READ_CHUNK = 4 * 1024 * 1024
 
 
+class GenerationChanged(Exception):
+    """`append(expect_gen=...)` found another generation current (compacted, reindexed or rekeyed
+    since the caller looked): nothing was written; catch up and try again."""
+
+
 class Journal:
     def __init__(self, store: Path, store_id: bytes, data_key: bytes) -> None:
         self.store = store
@@ -186,10 +191,17 @@ class Journal:
             fileops.fsync_dir(folder)
         return removed
 
-    def append(self, bodies: Sequence[bytes], *, lock_wait: float | None = None) -> Head:
-        """Commit `bodies` as consecutive frames, all or nothing. Returns the new HEAD."""
+    def append(
+        self, bodies: Sequence[bytes], *, lock_wait: float | None = None, expect_gen: bytes | None = None
+    ) -> Head:
+        """Commit `bodies` as consecutive frames, all or nothing. Returns the new HEAD.
+
+        `expect_gen`: commit only into that generation, else raise `GenerationChanged` (for bodies
+        that depend on the generation's model, such as vectors)."""
         with StoreLock(self.store / layout.LOCK).acquire(exclusive=True, wait=lock_wait):
             anchor = self.read_head()
+            if expect_gen is not None and anchor.gen != expect_gen:
+                raise GenerationChanged()
             if not bodies:
                 return anchor
             if len(list((self.store / layout.LOG_DIR).iterdir())) > 1:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mnemo_cli.errors import IntegrityError, UnsupportedFormat
+from mnemo_cli.embed.model_spec import EMBEDDED, ModelSpec
+from mnemo_cli.errors import IntegrityError, ModelError, UnsupportedFormat
 from mnemo_cli.index import snapshot as payload_codec
 from mnemo_cli.index.catalog import Catalog
-from mnemo_cli.index.vectors import DIMENSION, Vectors
+from mnemo_cli.index.vectors import Vectors
 from mnemo_cli.log import snapshot_file
 from mnemo_cli.log.frames import ChainPoint
 from mnemo_cli.log.journal import Journal
@@ -24,16 +25,16 @@ from mnemo_cli.store.records import Record, RecordFormatError
 if TYPE_CHECKING:
     import numpy as np
 
-VECTOR_BYTES = DIMENSION * 4
-
 
 class IndexState:
-    def __init__(self, path: Path, store_id: bytes, data_key: bytes, journal: Journal, model: str) -> None:
+    def __init__(self, path: Path, store_id: bytes, data_key: bytes, journal: Journal) -> None:
         self.path = path
         self._store_id = store_id
         self._data_key = data_key
         self._journal = journal
-        self.model = model
+        #: The model every vector comes from: the built-in one unless the generation starts with a
+        #: `model` record (`reindex`). One generation never mixes two.
+        self.model: ModelSpec = EMBEDDED
         self.catalog = Catalog()
         self._vectors: Vectors | None = None
         #: The vector index as snapshot bytes, and vectors replayed since, not yet in `_vectors`:
@@ -63,10 +64,13 @@ class IndexState:
                 snap = snapshot_file.read(path, self._data_key, self._store_id)
                 if snap.gen != head.gen or snap.point.frames != frames:
                     continue
-                catalog, vectors = payload_codec.decode(snap.payload, self.model)
-            except (snapshot_file.BadSnapshot, payload_codec.BadPayload):
-                continue
-            self._reset(catalog, vectors)
+                payload = payload_codec.decode(snap.payload)
+                model = ModelSpec.from_json(payload.model)
+                if payload.dimension != model.dimension:
+                    continue
+            except (snapshot_file.BadSnapshot, payload_codec.BadPayload, ModelError):
+                continue  # rebuilt from the log, which says the same (or explains what is wrong)
+            self._reset(payload.catalog, payload.vectors, model)
             self.gen, self.point = snap.gen, snap.point
             try:
                 self._catch_up(locked=locked)
@@ -75,14 +79,15 @@ class IndexState:
             self.snapshot_frames = frames
             self.loaded_from = "snapshot"
             return
-        self._reset(Catalog(), None)
+        self._reset(Catalog(), None, EMBEDDED)
         self.gen, self.point = head.gen, None
         self.snapshot_frames = 0
         self._catch_up(locked=locked)
         self.loaded_from = "rebuilt"
 
-    def _reset(self, catalog: Catalog, vector_bytes: bytes | None) -> None:
+    def _reset(self, catalog: Catalog, vector_bytes: bytes | None, model: ModelSpec) -> None:
         self.catalog = catalog
+        self.model = model
         self._vectors = None
         self._vector_bytes = vector_bytes
         self._pending_keys, self._pending_blobs, self._pending_removals = [], [], []
@@ -91,7 +96,13 @@ class IndexState:
     def vectors(self) -> Vectors:
         """The vector index, loaded (and caught up with replayed memories) on first use."""
         if self._vectors is None:
-            self._vectors = Vectors.deserialize(self._vector_bytes) if self._vector_bytes else Vectors()
+            dimension = self.model.dimension
+            try:
+                self._vectors = (
+                    Vectors.deserialize(self._vector_bytes, dimension) if self._vector_bytes else Vectors(dimension)
+                )
+            except ValueError as e:
+                raise IntegrityError(f"{self.path}: the index snapshot's vectors: {e}") from None
             self._vector_bytes = None
             expected = self.catalog.count() + len(self._pending_removals) - len(self._pending_keys)
             if len(self._vectors) != expected:
@@ -102,7 +113,7 @@ class IndexState:
         if self._pending_keys:
             import numpy as np
 
-            matrix = np.frombuffer(b"".join(self._pending_blobs), dtype="<f4").reshape(-1, DIMENSION)
+            matrix = np.frombuffer(b"".join(self._pending_blobs), dtype="<f4").reshape(-1, self.model.dimension)
             self._vectors.add(self._pending_keys, matrix)
             self._pending_keys, self._pending_blobs = [], []
         return self._vectors
@@ -135,8 +146,8 @@ class IndexState:
     def _apply(self, record: Record) -> int | None:
         f = record.fields
         if record.op == "remember":
-            if len(record.blob) != VECTOR_BYTES or f.get("model") != self.model:
-                raise IntegrityError(f"{self.path}: memory {f.get('id')} has no {self.model} vector")
+            if len(record.blob) != self.model.dimension * 4 or f.get("model") != self.model.id:
+                raise IntegrityError(f"{self.path}: memory {f.get('id')} has no {self.model.id} vector")
             key = self.catalog.next_key()
             memory = Memory(
                 f["id"],
@@ -150,6 +161,11 @@ class IndexState:
             )
             self.catalog.add(key, memory, f["model"], self.text_key(memory.text))
             return key
+        if record.op == "model":
+            if self.catalog.count() or self.catalog.counter("forgotten"):
+                raise IntegrityError(f"{self.path}: a model record after memories (the log mixes two models)")
+            self._reset(self.catalog, None, ModelSpec.from_json(f["spec"]))
+            return None
         if record.op == "compacted":
             self.catalog.bump("compactions")
             self.catalog.bump("last_compaction", int(f["at_epoch"]) - self.catalog.counter("last_compaction"))
@@ -213,7 +229,7 @@ class IndexState:
 
     def write_snapshot(self) -> None:
         assert self.gen is not None and self.point is not None
-        payload = payload_codec.encode(self.catalog, self.vectors, self.model)
+        payload = payload_codec.encode(self.catalog, self.vectors, self.model.to_json())
         snapshot_file.write(
             self.path, self._data_key, self._store_id, snapshot_file.Snapshot(self.gen, self.point, payload)
         )

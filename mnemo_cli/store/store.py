@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 from mnemo_cli.crypto import aead, keyslots, secrets
 from mnemo_cli.crypto.kdf import KdfParams, check_creatable, params_for_profile
 from mnemo_cli.crypto.keyslots import KeySlot, KeySlotTable
-from mnemo_cli.embed.model_files import MODEL_ID
-from mnemo_cli.errors import AuthenticationError, IntegrityError, MemoryNotFound, StoreExists, UsageError
+from mnemo_cli.embed.model_spec import EMBEDDED, ModelSpec
+from mnemo_cli.errors import AuthenticationError, IntegrityError, MemoryNotFound, ModelError, StoreExists, UsageError
 from mnemo_cli.index import snapshot as payload_codec
 from mnemo_cli.log import fileops, keyslot_files, layout, snapshot_file, store_header
 from mnemo_cli.log.head import Head, WrongKey
-from mnemo_cli.log.journal import Journal
+from mnemo_cli.log.journal import GenerationChanged, Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
 from mnemo_cli.store import records as record_codec
 from mnemo_cli.store import values
@@ -67,6 +67,17 @@ class CompactReport:
     bytes_before: int
     bytes_after: int
     orphans_removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReindexReport:
+    model: ModelSpec
+    previous: ModelSpec
+    #: Memories re-embedded (or, unchanged, held).
+    memories: int
+    #: False when the store already used the model: nothing was written.
+    changed: bool
+    seconds: float = 0.0
 
 
 @dataclass
@@ -265,11 +276,13 @@ class Store:
     def head(self) -> Head:
         return self.journal.read_head()
 
-    def append(self, new: Sequence[Record], *, lock_wait: float | None = None) -> Head:
-        """Commit `new` records, all or nothing, durably, before returning."""
+    def append(self, new: Sequence[Record], *, lock_wait: float | None = None, expect_gen: bytes | None = None) -> Head:
+        """Commit `new` records, all or nothing, durably, before returning.
+
+        `expect_gen`: only into that log generation, else `GenerationChanged` and nothing written."""
         bodies = [record_codec.encode(r) for r in new]
         journal = self.journal
-        head = journal.append(bodies, lock_wait=lock_wait)
+        head = journal.append(bodies, lock_wait=lock_wait, expect_gen=expect_gen)
         self.notes.extend(journal.notes)
         journal.notes.clear()
         return head
@@ -290,16 +303,25 @@ class Store:
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            from mnemo_cli.embed.embedder import shared
+        """The embedder of the model the store's vectors come from (`reindex` changes it)."""
+        return self.embedder_for(self.state().model)
 
-            self._embedder = shared()
-        return self._embedder
+    def embedder_for(self, spec: ModelSpec) -> Embedder:
+        if self._embedder is not None and self._embedder.model_id == spec.id:
+            return self._embedder  # the one given to `open` (tests, benchmarks, servers)
+        from mnemo_cli.embed.embedder import shared
+
+        return shared(spec)
+
+    @property
+    def model(self) -> ModelSpec:
+        """The model the store's vectors come from."""
+        return self.state().model
 
     def state(self) -> IndexState:
         """The index state, loaded on first use and brought up to date with the log on every call."""
         if self._state is None:
-            self._state = IndexState(self.path, self.store_id, self._data_key, self.journal, MODEL_ID)
+            self._state = IndexState(self.path, self.store_id, self._data_key, self.journal)
             self._state.load()
         else:
             self._state.refresh()
@@ -382,22 +404,27 @@ class Store:
         report = RememberReport()
         prepared = self._prepare(items, report, allow_duplicate)
         link_records = self._prepare_links(links, {m.id for m in prepared})
-        embedder = self.embedder
+        state = self.state()
+        gen, embedder = state.gen, self.embedder_for(state.model)
         for start in range(0, max(len(prepared), 1), COMMIT_BATCH):
             batch = prepared[start : start + COMMIT_BATCH]
-            vectors: list[Any] = []
-            for first in range(0, len(batch), EMBED_BATCH):
-                chunk = batch[first : first + EMBED_BATCH]
-                vectors.extend(embedder.embed_documents([m.text for m in chunk]))
-                if progress is not None:
-                    progress(len(chunk))
+            vectors = _embed(embedder, batch, progress)
             if find_similar:
                 report.similar += self._similar(batch, vectors)
-            to_commit = [self._remember_record(m, v) for m, v in zip(batch, vectors, strict=True)]
-            if start + COMMIT_BATCH >= len(prepared):
-                to_commit += link_records
-            if to_commit:
-                head = self.append(to_commit)
+            extra = link_records if start + COMMIT_BATCH >= len(prepared) else []
+            while batch or extra:
+                to_commit = [
+                    self._remember_record(m, v, embedder.model_id) for m, v in zip(batch, vectors, strict=True)
+                ]
+                try:
+                    head = self.append(to_commit + extra, expect_gen=gen)
+                    break
+                except GenerationChanged:  # compacted or reindexed meanwhile: vectors must match its model
+                    state = self.state()
+                    gen = state.gen
+                    if state.model.id != embedder.model_id:
+                        embedder = self.embedder_for(state.model)
+                        vectors = _embed(embedder, batch, None)
             report.added.extend(batch)
         report.links_added = len(link_records)
         if prepared or link_records:
@@ -476,9 +503,9 @@ class Store:
         return found
 
     @staticmethod
-    def _remember_record(memory: Memory, vector: Any) -> Record:
+    def _remember_record(memory: Memory, vector: Any, model_id: str) -> Record:
         fields = memory.to_json()
-        fields["model"] = MODEL_ID
+        fields["model"] = model_id
         return Record("remember", fields, vector_blob(vector))
 
     def _commit(self, new: list[Record]) -> None:
@@ -644,7 +671,10 @@ class Store:
             links = catalog.all_links()
             kept += [record_codec.encode(Record("link", link.to_json())) for link in links]
             marker = Record("compacted", {"at": values.normalise_time(None), "at_epoch": int(time.time())})
-            new = journal.write_generation([record_codec.encode(marker), *kept], before.key_id, before.commit + 1)
+            first = [record_codec.encode(marker)]
+            if state.model != EMBEDDED:  # the vectors kept come from it: the new generation says so
+                first.append(record_codec.encode(_model_record(state.model)))
+            new = journal.write_generation([*first, *kept], before.key_id, before.commit + 1)
             journal.switch_to(new)
             removed = journal.remove_orphans(new)
             snapshot_file.remove_other_generations(self.path, new.gen)
@@ -659,6 +689,65 @@ class Store:
             bytes_before=bytes_before,
             bytes_after=_disk_bytes(self.path),
             orphans_removed=removed,
+        )
+
+    def reindex(
+        self,
+        spec: ModelSpec,
+        *,
+        progress: Callable[[int], None] | None = None,
+        lock_wait: float | None = None,
+    ) -> ReindexReport:
+        """Re-embed every memory with `spec`'s model and switch the store to it in one step.
+
+        The memories are embedded first, while other writers go on; then, under the writers' lock,
+        whatever arrived meanwhile is embedded too and a new log generation is written whose first
+        records name the model (compacted like `compact`: forgotten text goes). HEAD's switch to it
+        is the commit point: until then the old model's vectors serve, after it the new model's;
+        recall never sees both. Nothing to do when the store already uses `spec`.
+        """
+        import time
+
+        state = self.state()
+        previous = state.model
+        if spec.id == previous.id:
+            return ReindexReport(model=spec, previous=previous, memories=state.catalog.count(), changed=False)
+        embedder = self.embedder_for(spec)
+        started = time.perf_counter()
+        memories = list(state.catalog.in_order())
+        vectors = dict(zip((m.id for m in memories), _embed(embedder, memories, progress), strict=True))
+        journal = self.journal
+        with journal.exclusive(lock_wait):
+            state.refresh(locked=True)
+            if state.model.id != previous.id:
+                raise UsageError(f"another process reindexed the store (now {state.model.id}) meanwhile")
+            before = self.head()
+            catalog = state.catalog
+            late = [m for m in catalog.in_order() if m.id not in vectors]
+            vectors.update(zip((m.id for m in late), _embed(embedder, late, progress), strict=True))
+            live = {memory.id for memory in catalog.in_order()}
+            kept: list[bytes] = []
+            _anchor, bodies = journal.read(locked=True)
+            for body, _point in bodies:
+                record = record_codec.decode(body)
+                memory_id = record.fields.get("id")
+                if record.op == "remember" and memory_id in live:
+                    live.discard(memory_id)
+                    fields = {**record.fields, "model": spec.id}
+                    kept.append(record_codec.encode(Record("remember", fields, vector_blob(vectors[memory_id]))))
+            count = len(kept)
+            kept += [record_codec.encode(Record("link", link.to_json())) for link in catalog.all_links()]
+            marker = Record("compacted", {"at": values.normalise_time(None), "at_epoch": int(time.time())})
+            first = [record_codec.encode(marker), record_codec.encode(_model_record(spec))]
+            new = journal.write_generation([*first, *kept], before.key_id, before.commit + 1)
+            journal.switch_to(new)
+            journal.remove_orphans(new)
+            snapshot_file.remove_other_generations(self.path, new.gen)
+            state.load(locked=True)
+            if new.frames >= SNAPSHOT_EVERY:
+                state.write_snapshot()
+        return ReindexReport(
+            model=spec, previous=previous, memories=count, changed=True, seconds=time.perf_counter() - started
         )
 
     def stats(self) -> dict[str, Any]:
@@ -689,7 +778,8 @@ class Store:
             "snapshot": {"frames": state.snapshot_frames, "tail_frames": state.tail_frames()},
             "last_compaction": _epoch_text(catalog.counter("last_compaction")),
             "compactions": catalog.counter("compactions"),
-            "model": MODEL_ID,
+            "model": state.model.id,
+            "model_spec": state.model.to_json(),
             "key_slots": slots,
             "disk": {"bytes": sum(files.values()), "files": files},
         }
@@ -830,7 +920,7 @@ class Store:
             self.unlocked_with = added[0]
             self._state = None
             if new.frames >= SNAPSHOT_EVERY:  # the old snapshot was sealed under the old key
-                state = IndexState(self.path, self.store_id, new_key, new_journal, MODEL_ID)
+                state = IndexState(self.path, self.store_id, new_key, new_journal)
                 state.load(locked=True, use_snapshots=False)
                 state.write_snapshot()
                 self._state = state
@@ -889,18 +979,18 @@ class Store:
         frames, path = newest[0]
         try:
             snap = snapshot_file.read(path, self._data_key, self.store_id)
-            payload_codec.decode(snap.payload, MODEL_ID)
+            ModelSpec.from_json(payload_codec.decode(snap.payload).model)
             if snap.gen != head.gen or snap.point.frames != frames or frames > head.frames:
                 raise snapshot_file.BadSnapshot("it does not name a point of the current log")
-        except (snapshot_file.BadSnapshot, payload_codec.BadPayload) as e:
+        except (snapshot_file.BadSnapshot, payload_codec.BadPayload, ModelError) as e:
             notes.append(f"index snapshot {path.name} is unusable ({e}); it is rebuilt from the log on open")
             return f"damaged ({e})"
         return f"ok (covers {frames} of {head.frames} frames)"
 
     def _compare_with_rebuild(self) -> None:
-        loaded = IndexState(self.path, self.store_id, self._data_key, self.journal, MODEL_ID)
+        loaded = IndexState(self.path, self.store_id, self._data_key, self.journal)
         loaded.load()
-        rebuilt = IndexState(self.path, self.store_id, self._data_key, self.journal, MODEL_ID)
+        rebuilt = IndexState(self.path, self.store_id, self._data_key, self.journal)
         rebuilt.load(use_snapshots=False)
         if loaded.point != rebuilt.point:
             raise IntegrityError(f"{self.path / layout.INDEX_DIR}: the index and the log end at different points")
@@ -911,6 +1001,20 @@ class Store:
                 f"{self.path / layout.INDEX_DIR}: the index snapshot differs from the log (first difference: "
                 f"{differing[0][0] if differing else '?'}); delete index/ to rebuild it"
             )
+
+
+def _embed(embedder: Embedder, batch: Sequence[Memory], progress: Callable[[int], None] | None) -> list[Any]:
+    vectors: list[Any] = []
+    for first in range(0, len(batch), EMBED_BATCH):
+        chunk = batch[first : first + EMBED_BATCH]
+        vectors.extend(embedder.embed_documents([m.text for m in chunk]))
+        if progress is not None:
+            progress(len(chunk))
+    return vectors
+
+
+def _model_record(spec: ModelSpec) -> Record:
+    return Record("model", {"spec": spec.to_json(), "at": values.normalise_time(None)})
 
 
 def _disk_bytes(path: Path) -> int:
