@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from mnemo_cli.crypto import secrets
 from mnemo_cli.crypto.secrets import Secret
+from mnemo_cli.log import fileops
+from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.store.records import Record
 from mnemo_cli.store.store import Store
 
@@ -51,3 +57,31 @@ def store_files(path: Path) -> list[Path]:
 
 def digest_tree(path: Path) -> dict[str, str]:
     return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest() for p in store_files(path)}
+
+
+def crash_at_every_point(
+    pristine: Path, tmp_path: Path, start: Callable[[Path], Callable[[], object]]
+) -> Iterator[tuple[int, Path]]:
+    """Crash an operation at each of its mutating file calls in turn, each time on a fresh copy of
+    the store at `pristine`, and yield (call number, copy) after each crash, with faults disarmed.
+
+    `start(path)` does what comes before the operation (open the store, load its index) and returns
+    the operation. It runs once on an untouched copy first, to count the calls.
+    """
+    reference = tmp_path / "reference"
+    shutil.copytree(pristine, reference)
+    operation = start(reference)
+    fileops.inject(None)
+    operation()
+    total = fileops.mutating_calls()
+    for n in range(1, total + 1):
+        path = tmp_path / f"c{n}"
+        shutil.copytree(pristine, path)
+        operation = start(path)
+        fileops.inject(Fault(at=n))
+        try:
+            with pytest.raises(SimulatedCrash):
+                operation()
+        finally:
+            fileops.inject(None)
+        yield n, path

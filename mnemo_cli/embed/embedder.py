@@ -85,17 +85,7 @@ class Embedder:
         quiet_runtime()
         from fastembed import TextEmbedding
 
-        try:
-            self._model = TextEmbedding(
-                model_name=model_files.MODEL_NAME,
-                specific_model_path=str(folder),
-                cache_dir=str(folder),
-                threads=self._threads,
-                local_files_only=True,
-            )
-        except Exception as e:  # onnxruntime and the tokenizer raise their own, undocumented types
-            raise ModelError(f"cannot load the embedded model from {folder}: {_first_line(e)}") from e
-        self.model_dir = folder
+        self._open_folder(TextEmbedding, model_files.MODEL_NAME, folder, "the embedded model from")
 
     def _load_folder(self) -> None:
         spec = self.spec
@@ -116,8 +106,12 @@ class Embedder:
                 model_file=spec.model_file,
                 output_name=spec.output,
             )
+        self._open_folder(TextEmbedding, name, folder, "the model in")
+
+    def _open_folder(self, text_embedding: Any, name: str, folder: Path, what: str) -> None:
+        """fastembed's model `name` from the complete `folder`, local files only."""
         try:
-            self._model = TextEmbedding(
+            self._model = text_embedding(
                 model_name=name,
                 specific_model_path=str(folder),
                 cache_dir=str(folder),
@@ -125,7 +119,7 @@ class Embedder:
                 local_files_only=True,
             )
         except Exception as e:  # onnxruntime and the tokenizer raise their own, undocumented types
-            raise ModelError(f"cannot load the model in {folder}: {_first_line(e)}") from e
+            raise ModelError(f"cannot load {what} {folder}: {_first_line(e)}") from e
         self.model_dir = folder
 
     def _checked(self, matrix: np.ndarray) -> np.ndarray:

@@ -3,8 +3,7 @@ point leaves a store that opens and shows the same memories."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,10 @@ import pytest
 from mnemo_cli.crypto import secrets
 from mnemo_cli.crypto.kdf import subkey
 from mnemo_cli.log import fileops, frames, layout, snapshot_file
-from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.memories import NewMemory
 from mnemo_cli.store import store as store_module
 from mnemo_cli.store.store import Store
-from tests.helpers import store_files
+from tests.helpers import crash_at_every_point, store_files
 
 pytestmark = pytest.mark.slow
 KEY = secrets.keyfile(bytes(range(32)), "test")
@@ -119,23 +117,13 @@ def test_crash_at_every_point_of_compaction(tmp_path: Path) -> None:
     pristine = tmp_path / "pristine"
     build(pristine)
     expected = visible(pristine)
-    reference = tmp_path / "reference"
-    shutil.copytree(pristine, reference)
-    with Store.open(reference, KEY) as store:
-        store.state()
-        fileops.inject(None)
-        store.compact()
-        total = fileops.mutating_calls()
-    assert total >= 8
-    for n in range(1, total + 1):
-        path = tmp_path / f"c{n}"
-        shutil.copytree(pristine, path)
+
+    def compact(path: Path) -> Callable[[], object]:
         store = Store.open(path, KEY)
         store.state()
-        fileops.inject(Fault(at=n))
-        with pytest.raises(SimulatedCrash):
-            store.compact()
-        fileops.inject(None)
+        return store.compact
+
+    for n, path in crash_at_every_point(pristine, tmp_path, compact):
         assert visible(path) == expected, n
         with Store.open(path, KEY) as after:
             after.remember("the next writer cleans up")
@@ -144,3 +132,4 @@ def test_crash_at_every_point_of_compaction(tmp_path: Path) -> None:
         compacted = Store.open(path, KEY)
         compacted.compact()
         assert CANARY.encode() not in every_plaintext(path)
+    assert n >= 8

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +10,8 @@ import pytest
 from mnemo_cli.crypto import secrets
 from mnemo_cli.errors import AuthenticationError, UsageError
 from mnemo_cli.log import fileops, layout
-from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.store.store import Store
-from tests.helpers import make_store, read_all
+from tests.helpers import crash_at_every_point, make_store, read_all
 
 NEW = secrets.passphrase("a brand new passphrase", "test")
 
@@ -84,22 +82,13 @@ def test_weak_passphrase_slots_are_refused_without_the_test_switch(
 
 def test_crash_at_every_point_of_passwd_leaves_a_working_secret(tmp_path: Path) -> None:
     fx = make_store(tmp_path / "pristine", 1)
-    reference = tmp_path / "reference"
-    shutil.copytree(fx.path, reference)
-    with Store.open(reference, fx.passphrase) as store:
-        fileops.inject(None)
-        store.change_passphrase(NEW)
-        total = fileops.mutating_calls()
-    assert total == 20  # two table rewrites, two copies each, five calls per atomic replace
-    outcomes = set()
-    for n in range(1, total + 1):
-        path = tmp_path / f"c{n}"
-        shutil.copytree(fx.path, path)
+
+    def passwd(path: Path) -> Callable[[], object]:
         store = Store.open(path, fx.passphrase)
-        fileops.inject(Fault(at=n))
-        with pytest.raises(SimulatedCrash):
-            store.change_passphrase(NEW)
-        fileops.inject(None)
+        return lambda: store.change_passphrase(NEW)
+
+    outcomes = set()
+    for n, path in crash_at_every_point(fx.path, tmp_path, passwd):
         works = []
         for name, secret in (("old", fx.passphrase), ("new", NEW)):
             try:
@@ -110,6 +99,7 @@ def test_crash_at_every_point_of_passwd_leaves_a_working_secret(tmp_path: Path) 
         assert works, n
         outcomes.add(tuple(works))
         assert read_all(path, fx.keyfile) == fx.records
+    assert n == 20  # two table rewrites, two copies each, five calls per atomic replace
     # Old alone (before the new slot landed), both (between the two rewrites), new alone (the
     # removal landed in the first copy): never neither.
     assert outcomes == {("old",), ("old", "new"), ("new",)}

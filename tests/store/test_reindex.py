@@ -3,8 +3,7 @@ the model, later writes and queries use it, and no state ever holds vectors of t
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +13,12 @@ from mnemo_cli.crypto import secrets
 from mnemo_cli.embed.model_spec import EMBEDDED, ModelSpec, folder_spec
 from mnemo_cli.errors import IntegrityError
 from mnemo_cli.log import fileops, layout, snapshot_file
-from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.memories import NewMemory
 from mnemo_cli.store import store as store_module
 from mnemo_cli.store.records import Record
 from mnemo_cli.store.store import Store
 from tests.embed.tiny_model import TINY_DIMENSION, build_tiny_model
+from tests.helpers import crash_at_every_point
 
 pytestmark = pytest.mark.slow
 KEY = secrets.keyfile(bytes(range(32)), "test")
@@ -159,24 +158,14 @@ def test_crash_at_every_point_of_reindex(tmp_path: Path, tiny: ModelSpec) -> Non
     pristine = tmp_path / "pristine"
     build(pristine)
     expected = visible(pristine)
-    reference = tmp_path / "reference"
-    shutil.copytree(pristine, reference)
-    with Store.open(reference, KEY) as store:
-        store.state()
-        fileops.inject(None)
-        store.reindex(tiny)
-        total = fileops.mutating_calls()
-    assert total >= 8
-    outcomes = set()
-    for n in range(1, total + 1):
-        path = tmp_path / f"c{n}"
-        shutil.copytree(pristine, path)
+
+    def reindex(path: Path) -> Callable[[], object]:
         store = Store.open(path, KEY)
         store.state()
-        fileops.inject(Fault(at=n))
-        with pytest.raises(SimulatedCrash):
-            store.reindex(tiny)
-        fileops.inject(None)
+        return lambda: store.reindex(tiny)
+
+    outcomes = set()
+    for n, path in crash_at_every_point(pristine, tmp_path, reindex):
         assert visible(path) == expected, n
         with Store.open(path, KEY) as after:
             outcomes.add(after.model.id)
@@ -184,4 +173,5 @@ def test_crash_at_every_point_of_reindex(tmp_path: Path, tiny: ModelSpec) -> Non
             after.remember("the next writer cleans up")
             assert after.verify(deep=True).deep
         assert len(list((path / layout.LOG_DIR).iterdir())) == 1, n
+    assert n >= 8
     assert outcomes == {EMBEDDED.id, tiny.id}

@@ -4,7 +4,7 @@ any point leaves a store that opens (with the old secrets or the new ones) holdi
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.memories import NewMemory
 from mnemo_cli.store import store as store_module
 from mnemo_cli.store.store import Store
-from tests.helpers import make_store, read_all
+from tests.helpers import crash_at_every_point, make_store, read_all
 
 NEW = secrets.passphrase("the passphrase after the rekey", "test")
 NEW_KEYFILE = secrets.keyfile(bytes([9]) * 32, "new keyfile")
@@ -147,22 +147,13 @@ def test_slots_of_a_retired_key_are_reported_and_can_go(tmp_path: Path) -> None:
 
 def test_crash_at_every_point_of_rekey_leaves_a_working_secret(tmp_path: Path) -> None:
     fx = make_store(tmp_path / "pristine", 4, batches=2)
-    reference = tmp_path / "reference"
-    shutil.copytree(fx.path, reference)
-    with Store.open(reference, fx.passphrase) as store:
-        fileops.inject(None)
-        store.rekey([NEW], recovery=False)
-        total = fileops.mutating_calls()
-    assert total >= 20
-    outcomes = set()
-    for n in range(1, total + 1):
-        path = tmp_path / f"c{n}"
-        shutil.copytree(fx.path, path)
+
+    def rekey(path: Path) -> Callable[[], object]:
         store = Store.open(path, fx.passphrase)
-        fileops.inject(Fault(at=n))
-        with pytest.raises(SimulatedCrash):
-            store.rekey([NEW], recovery=False)
-        fileops.inject(None)
+        return lambda: store.rekey([NEW], recovery=False)
+
+    outcomes = set()
+    for n, path in crash_at_every_point(fx.path, tmp_path, rekey):
         works = []
         for name, secret in (("old", fx.passphrase), ("new", NEW)):
             try:
@@ -180,4 +171,5 @@ def test_crash_at_every_point_of_rekey_leaves_a_working_secret(tmp_path: Path) -
         assert read_all(path, NEW) == fx.records
         assert len({s.key_id for s in Store.key_slots(path)}) == 1, n
         assert len(list((path / layout.LOG_DIR).iterdir())) == 1, n
+    assert n >= 20
     assert outcomes == {("old",), ("new",)}
