@@ -124,6 +124,26 @@ def main() -> None:
         for name, argv in commands.items():
             cold[name].append(time_process(argv, env))
 
+    # After the cold runs, which should see the store as users mostly have it.
+    store = Store.open(path, key)
+    # A full rekey rewrites the same log under a new key: compaction is its baseline.
+    new_key = secrets.keyfile(os.urandom(32), "bench rekey")
+    started = time.perf_counter()
+    rekeyed = store.rekey([new_key], recovery=False)
+    rekey_seconds = time.perf_counter() - started
+    # Reindex with the same weights loaded as a model folder (another model id): every memory is
+    # embedded again, so raw embedding of the same texts is its baseline.
+    from mnemo_cli.embed.model_files import resolve_model_dir
+    from mnemo_cli.embed.model_spec import folder_spec
+
+    folder = folder_spec(resolve_model_dir())
+    started = time.perf_counter()
+    reindexed = store.reindex(folder)
+    reindex_seconds = time.perf_counter() - started
+    with Store.open(path, new_key) as check:
+        assert check.model == folder and check.verify(deep=True).deep
+    store.close()
+
     result = {
         "memories": args.memories,
         "raw_embedding_per_second": args.memories / raw_seconds,
@@ -140,6 +160,8 @@ def main() -> None:
             "frames_before": compaction.frames_before,
             "frames_after": compaction.frames_after,
         },
+        "rekey": {"seconds": rekey_seconds, "records": rekeyed.frames, "compact_seconds": compact_seconds},
+        "reindex": {"seconds": reindex_seconds, "memories": reindexed.memories, "raw_seconds": raw_seconds},
         "disk_bytes": disk,
         "disk_per_memory": disk / args.memories,
         "raw_bytes_per_memory": raw_bytes / args.memories,
@@ -160,6 +182,8 @@ def main() -> None:
     print(
         f"compact after forgetting {c['forgotten']}: {c['seconds']:.2f} s, {c['bytes_before']} -> {c['bytes_after']} B"
     )
+    print(f"rekey --full: {rekey_seconds:.2f} s ({rekey_seconds / compact_seconds:.2f}x compaction)")
+    print(f"reindex: {reindex_seconds:.1f} s ({reindex_seconds / raw_seconds:.2f}x raw embedding)")
 
 
 if __name__ == "__main__":

@@ -108,6 +108,17 @@ def engine_tables(result: dict) -> str:
             f"{c['frames_before']:,} → {c['frames_after']:,} frames | disk before: {c['bytes_before'] / 1e6:.1f} MB "
             f"| after: {c['bytes_after'] / 1e6:.1f} MB ({c['bytes_after'] / c['bytes_before']:.2f}) |"
         )
+    if "rekey" in result:
+        r, x = result["rekey"], result["reindex"]
+        rows.append(
+            f"| `rekey --full` ({r['records']:,} records re-encrypted, index rebuilt) | {r['seconds']:.2f} s "
+            f"| the `compact` above: {r['compact_seconds']:.2f} s | {r['seconds'] / r['compact_seconds']:.2f} |"
+        )
+        rows.append(
+            f"| `reindex` ({x['memories']:,} memories re-embedded; same weights as a model folder) "
+            f"| {x['seconds']:.1f} s | raw embedding of the same texts: {x['raw_seconds']:.1f} s "
+            f"| {x['seconds'] / x['raw_seconds']:.2f} |"
+        )
     return "\n".join(rows)
 
 
