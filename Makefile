@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: install dev test lint binary smoke bench clean lock docs
+.PHONY: install dev test lint binary smoke bench stress clean lock docs
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,12 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 
 test: dev
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+# The reliability suite at full length (minutes); its figures go to docs/reliability.md.
+stress: dev
+	HF_HUB_OFFLINE=1 MNEMO_STRESS=1 MNEMO_RELIABILITY_REPORT=bench/results/reliability.json \
+		$(BIN)/python -m pytest tests/reliability
+	$(BIN)/python scripts/render_reliability.py
 
 lint: dev
 	$(BIN)/ruff check .

@@ -1,0 +1,260 @@
+"""Item 1: a crash at every mutating file call of every operation that writes leaves a store that
+opens with at least one of its secrets, verifies clean (deep), shows the state from before or from
+after the operation, and takes the next write.
+
+The crash is raised by the file-ops layer just before the N-th mutating call (create, write,
+fsync, rename, unlink, ...), for N = 1 until the operation completes, each time on a fresh copy of
+the same store. A store's visible state is compared by content (texts, tags, links by text), since
+an interrupted `remember` and the reference run draw different ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from mnemo_cli.crypto import secrets
+from mnemo_cli.embed.model_spec import folder_spec
+from mnemo_cli.errors import AuthenticationError, StoreNotFound
+from mnemo_cli.log import fileops
+from mnemo_cli.log.fileops import Fault, SimulatedCrash
+from mnemo_cli.memories import Link, NewMemory
+from mnemo_cli.store.store import Store
+from tests.embed.tiny_model import build_tiny_model
+from tests.helpers import crash_at_every_point
+
+pytestmark = pytest.mark.slow
+
+PASSPHRASE = secrets.passphrase("crash points passphrase", "test")
+KEYFILE = secrets.keyfile(bytes(range(32)), "test keyfile")
+NEW = secrets.passphrase("the replacement passphrase", "test")
+TEXTS = ["the boat is moored at pier 4", "Dana prefers email", "the garden needs water", "tea at five"]
+
+State = tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[tuple[str, str, str], ...]]
+
+
+@pytest.fixture(autouse=True)
+def disarm() -> Iterator[None]:
+    fileops.inject(None)
+    yield
+    fileops.inject(None)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, secrets.Secret]:
+    """A store with four memories, a link, a forgotten memory and three secrets."""
+    path = tmp_path_factory.mktemp("pristine") / "store"
+    store = Store.create(path, [PASSPHRASE, KEYFILE])
+    assert store.recovery_key is not None
+    recovery = secrets.passphrase(store.recovery_key, "test")
+    made = store.remember_many([NewMemory(text=t, tags=["t"]) for t in TEXTS]).added
+    store.link(made[0].id, made[1].id, "about")
+    store.forget([made[3].id])
+    store.close()
+    return path, recovery
+
+
+def visible(path: Path, secret: secrets.Secret) -> State:
+    with Store.open(path, secret) as store:
+        texts = {m.id: m.text for m in store.memories()}
+        memories = tuple(sorted((m.text, m.tags) for m in store.memories()))
+        links = tuple(sorted((texts[link.src], texts[link.dst], link.rel) for link in store.all_links()))
+        return memories, links
+
+
+def opening_secrets(path: Path, candidates: list[secrets.Secret]) -> list[secrets.Secret]:
+    working = []
+    for secret in candidates:
+        try:
+            Store.open(path, secret).close()
+            working.append(secret)
+        except AuthenticationError:
+            pass
+    return working
+
+
+def check_every_crash(
+    pristine: tuple[Path, secrets.Secret],
+    tmp_path: Path,
+    start: Callable[[Path], Callable[[], object]],
+    tally: Callable[[int], None],
+) -> set[str]:
+    """Crash `start(path)()` at every point; check each copy; return which states were seen."""
+    path0, recovery = pristine
+    candidates = [PASSPHRASE, KEYFILE, recovery, NEW]
+    before = visible(path0, KEYFILE)
+    after: State | None = None
+    seen = set()
+    n = 0
+    for n, path in crash_at_every_point(path0, tmp_path, start):
+        if after is None:
+            reference = tmp_path / "reference"
+            after = visible(reference, opening_secrets(reference, candidates)[0])
+        working = opening_secrets(path, candidates)
+        assert working, f"crash at call {n}: no secret opens the store"
+        state = visible(path, working[0])
+        assert state in (before, after), f"crash at call {n}: neither the state before nor after"
+        seen.add("before" if state == before else "after")
+        with Store.open(path, working[0]) as store:
+            assert store.verify(deep=True).deep
+            store.remember(f"the next writer after a crash at call {n}")
+            assert store.verify().uncommitted_bytes == 0
+    assert n > 0
+    tally(n)
+    return seen
+
+
+def opened(path: Path, secret: secrets.Secret = KEYFILE) -> Store:
+    store = Store.open(path, secret)
+    store.state()  # loaded before the fault is armed, as a running command would have it
+    return store
+
+
+def id_of(store: Store, text: str) -> str:
+    return next(m.id for m in store.memories() if m.text == text)
+
+
+@pytest.mark.reliability("1 · crash at every write point: remember")
+def test_remember(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Callable[[int], None]) -> None:
+    def start(path: Path) -> Callable[[], object]:
+        store = opened(path)
+        return lambda: store.remember("a memory written during a crash")
+
+    assert check_every_crash(pristine, tmp_path, start, tally) == {"before", "after"}
+
+
+@pytest.mark.reliability("1 · crash at every write point: import (a batch with a link)")
+def test_import(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Callable[[int], None]) -> None:
+    items = [NewMemory(id=f"{i:032x}", text=f"imported memory {i}", tags=["import"]) for i in range(1, 6)]
+
+    def start(path: Path) -> Callable[[], object]:
+        store = opened(path)
+        links = [Link(items[0].id or "", items[1].id or "", "next", "2026-01-01T00:00:00Z")]
+        return lambda: store.remember_many(items, links=links)
+
+    assert check_every_crash(pristine, tmp_path, start, tally) == {"before", "after"}
+
+
+@pytest.mark.reliability("1 · crash at every write point: forget")
+def test_forget(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Callable[[int], None]) -> None:
+    def start(path: Path) -> Callable[[], object]:
+        store = opened(path)
+        target = id_of(store, TEXTS[1])
+        return lambda: store.forget([target])
+
+    assert check_every_crash(pristine, tmp_path, start, tally) == {"before", "after"}
+
+
+@pytest.mark.reliability("1 · crash at every write point: link")
+def test_link(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Callable[[int], None]) -> None:
+    def start(path: Path) -> Callable[[], object]:
+        store = opened(path)
+        a, b = id_of(store, TEXTS[1]), id_of(store, TEXTS[2])
+        return lambda: store.link(a, b, "reminds of")
+
+    assert check_every_crash(pristine, tmp_path, start, tally) == {"before", "after"}
+
+
+@pytest.mark.reliability("1 · crash at every write point: compact")
+def test_compact(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Callable[[int], None]) -> None:
+    def start(path: Path) -> Callable[[], object]:
+        return opened(path).compact
+
+    # Compaction changes no visible state: "before" and "after" are the same.
+    assert check_every_crash(pristine, tmp_path, start, tally) == {"before"}
+
+
+@pytest.mark.reliability("1 · crash at every write point: index snapshot write")
+def test_snapshot_write(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Callable[[int], None]) -> None:
+    def start(path: Path) -> Callable[[], object]:
+        store = opened(path)
+
+        def write() -> None:
+            with store.journal.exclusive():
+                store.state().write_snapshot()
+
+        return write
+
+    assert check_every_crash(pristine, tmp_path, start, tally) == {"before"}
+
+
+@pytest.mark.reliability("1 · crash at every write point: passwd")
+def test_passwd(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Callable[[int], None]) -> None:
+    def start(path: Path) -> Callable[[], object]:
+        store = opened(path, PASSPHRASE)
+        return lambda: store.change_passphrase(NEW)
+
+    assert check_every_crash(pristine, tmp_path, start, tally) == {"before"}
+
+
+@pytest.mark.reliability("1 · crash at every write point: rekey --full")
+def test_rekey_full(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Callable[[int], None]) -> None:
+    def start(path: Path) -> Callable[[], object]:
+        store = opened(path, PASSPHRASE)
+        return lambda: store.rekey([NEW, KEYFILE], recovery=False)
+
+    assert check_every_crash(pristine, tmp_path, start, tally) == {"before"}
+
+
+@pytest.mark.reliability("1 · crash at every write point: reindex")
+def test_reindex(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Callable[[int], None]) -> None:
+    spec = folder_spec(build_tiny_model(tmp_path / "model"))
+
+    def start(path: Path) -> Callable[[], object]:
+        store = opened(path)
+        return lambda: store.reindex(spec)
+
+    assert check_every_crash(pristine, tmp_path, start, tally) == {"before"}
+
+
+@pytest.mark.reliability("1 · crash at every write point: backup")
+def test_backup(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Callable[[int], None]) -> None:
+    """The source is never changed; the copy is absent or complete, and the next run finishes it."""
+    path0, _recovery = pristine
+    expected = visible(path0, KEYFILE)
+
+    def start(path: Path) -> Callable[[], object]:
+        store = opened(path)
+        return lambda: store.backup(path.with_name(path.name + "-backup"))
+
+    n = 0
+    for n, path in crash_at_every_point(path0, tmp_path, start):
+        dest = path.with_name(path.name + "-backup")
+        assert visible(path, KEYFILE) == expected
+        try:
+            assert visible(dest, KEYFILE) == expected, n
+        except StoreNotFound:
+            assert not dest.exists() or not any(dest.iterdir()), n
+        with Store.open(path, KEYFILE) as store:
+            _report, checked = store.backup(dest)
+            assert checked.frames > 0
+        assert visible(dest, KEYFILE) == expected
+    tally(n)
+
+
+@pytest.mark.reliability("1 · crash at every write point: init")
+def test_init(tmp_path: Path, tally: Callable[[int], None]) -> None:
+    """Interrupted, init leaves no store (and the next init works) or a complete, empty one."""
+    fileops.inject(None)
+    Store.create(tmp_path / "reference", [PASSPHRASE, KEYFILE]).close()
+    total = fileops.mutating_calls()
+    seen = set()
+    for n in range(1, total + 1):
+        path = tmp_path / f"c{n}"
+        fileops.inject(Fault(at=n))
+        with pytest.raises(SimulatedCrash):
+            Store.create(path, [PASSPHRASE, KEYFILE])
+        fileops.inject(None)
+        try:
+            with Store.open(path, KEYFILE) as store:
+                assert list(store.memories()) == [] and store.verify().frames == 0
+            seen.add("after")
+        except StoreNotFound:
+            seen.add("before")
+            Store.create(path, [PASSPHRASE, KEYFILE]).close()
+        with Store.open(path, PASSPHRASE) as store:
+            store.remember("the first memory after an interrupted init")
+    assert seen == {"before", "after"}
+    tally(total)
