@@ -132,12 +132,23 @@ def run(args: list[str]) -> int:
 def main() -> None:
     """Console-script entry point."""
     os.umask(0o077)  # nothing mnemo creates is for other users' eyes
+    _no_core_dumps()
     code = run(sys.argv[1:])
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
     sys.exit(code)
+
+
+def _no_core_dumps() -> None:
+    """A crash must not write the process's memory (keys, passphrases, memories) to a core file."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):  # not POSIX, or the limit cannot be lowered
+        pass
 
 
 def _first_line(text: str) -> str:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from mnemo_cli import __version__, errors
 from mnemo_cli.cli import app as app_module
 from mnemo_cli.cli import exit_codes
 from mnemo_cli.store import doctor
-from tests.conftest import run_mnemo
+from tests.conftest import BINARY, run_mnemo
 
 
 def test_version() -> None:
@@ -101,3 +107,39 @@ def test_hint_is_printed_after_the_error(monkeypatch: pytest.MonkeyPatch, capsys
         "mnemo: error: model file not found: /x/model.onnx",
         "mnemo: hint: reinstall mnemo",
     ]
+
+
+def test_a_running_mnemo_cannot_dump_core() -> None:
+    """While it waits for its passphrase (so after start-up), the process's core size limit is 0."""
+    assert run_mnemo("init", env={"MNEMO_PASSPHRASE": "core"}).returncode == 0
+    read_end, write_end = os.pipe()
+    command = [BINARY] if BINARY else [sys.executable, "-m", "mnemo_cli"]
+    process = subprocess.Popen(
+        [*command, "list"],
+        env={**os.environ, "MNEMO_PASSPHRASE_FD": str(read_end)},
+        pass_fds=[read_end],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    os.close(read_end)
+    try:
+        limits = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            # The one-file binary runs mnemo in a child of its bootloader: look at the deepest process.
+            pid = process.pid
+            children = f"/proc/{pid}/task/{pid}/children"
+            while os.path.exists(children) and (found := Path(children).read_text().split()):
+                pid = int(found[0])
+            limits = Path(f"/proc/{pid}/limits").read_text()
+            core = next(line for line in limits.splitlines() if line.startswith("Max core file size"))
+            if core.split()[4:6] == ["0", "0"]:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"core dumps still allowed:\n{limits}")
+    finally:
+        os.write(write_end, b"core\n")
+        os.close(write_end)
+        _out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
