@@ -52,7 +52,9 @@ def import_(
                     raise MemoryNotFound(f"{where}: link end {end} is neither in the file nor in the store")
         with output.progress_bar(len(plan.memories), "embedding") as advance:
             report = store.remember_many(plan.memories, links=[link for _, link in plan.links], progress=advance)
-    counts = {"added": len(report.added), "skipped": len(report.skipped), "links": report.links_added}
+    # Already present: lines whose id the store has, and lines whose text equals a live memory's.
+    present = len(report.skipped) + len(report.existing)
+    counts = {"added": len(report.added), "skipped": present, "links": report.links_added}
     if json_output:
         output.emit_json(counts)
     else:

@@ -70,7 +70,12 @@ class Journal:
         return StoreLock(self.store / layout.LOCK).acquire(exclusive=True, wait=lock_wait)
 
     def read(
-        self, start: ChainPoint | None = None, *, lock_wait: float | None = None, locked: bool = False
+        self,
+        start: ChainPoint | None = None,
+        *,
+        lock_wait: float | None = None,
+        locked: bool = False,
+        expect_gen: bytes | None = None,
     ) -> tuple[Head, Iterator[tuple[bytes, ChainPoint]]]:
         """HEAD, and the committed bodies after `start` (default: the beginning) with the chain point
         after each. Iterate to the end: the chain is only known to land on HEAD when it does.
@@ -78,15 +83,23 @@ class Journal:
         A `start` that is not a point of this chain (a stale or foreign snapshot) raises
         `IntegrityError` at the first frame, or at once if it lies beyond HEAD.
         `locked`: the caller holds the exclusive lock already (flock locks of one process conflict).
+        `expect_gen`: `start` is a point of that generation; if HEAD names another (a compaction
+        switched generations since the caller looked), raise `GenerationChanged` instead.
         """
         if locked:
-            anchor = self.read_head()
+            anchor = self._open_anchor(expect_gen)
             path, fd = self._open_log(anchor, fileops.open_read)
         else:
             with StoreLock(self.store / layout.LOCK).acquire(exclusive=False, wait=lock_wait):
-                anchor = self.read_head()
+                anchor = self._open_anchor(expect_gen)
                 path, fd = self._open_log(anchor, fileops.open_read)
         return anchor, self._read_and_close(fd, path, anchor, start)
+
+    def _open_anchor(self, expect_gen: bytes | None) -> Head:
+        anchor = self.read_head()
+        if expect_gen is not None and anchor.gen != expect_gen:
+            raise GenerationChanged()
+        return anchor
 
     def _read_and_close(
         self, fd: int, path: Path, anchor: Head, start: ChainPoint | None

@@ -17,7 +17,7 @@ from mnemo_cli.index.catalog import Catalog
 from mnemo_cli.index.vectors import Vectors
 from mnemo_cli.log import snapshot_file
 from mnemo_cli.log.frames import ChainPoint
-from mnemo_cli.log.journal import Journal
+from mnemo_cli.log.journal import GenerationChanged, Journal
 from mnemo_cli.memories import Link, Memory
 from mnemo_cli.store import records as record_codec
 from mnemo_cli.store.records import Record, RecordFormatError
@@ -74,7 +74,7 @@ class IndexState:
             self.gen, self.point = snap.gen, snap.point
             try:
                 self._catch_up(locked=locked)
-            except IntegrityError:
+            except (IntegrityError, GenerationChanged):
                 continue  # the snapshot is not a point of this chain: try an older one, or rebuild
             self.snapshot_frames = frames
             self.loaded_from = "snapshot"
@@ -124,10 +124,14 @@ class IndexState:
         if head.gen != self.gen:
             self.load(locked=locked)
         elif self.point is None or head.frames != self.point.frames:
-            self._catch_up(locked=locked)
+            try:
+                self._catch_up(locked=locked)
+            except GenerationChanged:  # compacted between the two HEAD reads
+                self.load(locked=locked)
 
     def _catch_up(self, *, locked: bool = False) -> None:
-        head, bodies = self._journal.read(self.point, locked=locked)
+        expect = self.gen if self.point is not None else None
+        head, bodies = self._journal.read(self.point, locked=locked, expect_gen=expect)
         with self.catalog.db:
             for body, point in bodies:
                 try:
