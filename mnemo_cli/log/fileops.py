@@ -6,8 +6,16 @@ the N-th one crash the process or fail with an errno:
 
 - `MNEMO_TESTONLY_FAULT_AT=N` in the environment: `os._exit(137)` just before the N-th mutating
   call (`MNEMO_TESTONLY_FAULT_ERRNO=E` instead fails it, and every later one, with errno E);
+- `MNEMO_TESTONLY_FAULT_ONCE=1` with `_ERRNO`: only the N-th call fails, later ones succeed;
 - `inject(Fault(...))` in-process: raise `SimulatedCrash` (a BaseException, so nothing catches it
   by accident) or `OSError`.
+
+Power loss is simulated the way SQLite's test6.c does it: `observe(callback)` (test-only; None in
+real use, which costs one `is None` check per call) reports every mutating call *after* it
+succeeded, as `callback(op, path, detail)`: ("create", file, None), ("write", file, (offset,
+data)), ("fsync", file, None) (also for fdatasync), ("truncate", file, size), ("rename", dst,
+src), ("unlink", file, None), ("mkdir", dir, None), ("rmdir", dir, None), ("fsync_dir", dir,
+None). `tests/reliability/power.py` keeps from these what a disk would have made durable.
 
 OS errors on mutating calls become `StorageIOError` (exit 8) naming the operation and the file.
 """
@@ -16,6 +24,7 @@ from __future__ import annotations
 
 import errno as errno_codes
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +58,8 @@ def _fault_from_env() -> Fault | None:
         return None
     code = os.environ.get("MNEMO_TESTONLY_FAULT_ERRNO")
     if code:
-        return Fault(at=int(at), action="errno", errno=int(code), persistent=True)
+        once = os.environ.get("MNEMO_TESTONLY_FAULT_ONCE") == "1"
+        return Fault(at=int(at), action="errno", errno=int(code), persistent=not once)
     return Fault(at=int(at), action="exit")
 
 
@@ -61,6 +71,16 @@ def inject(fault: Fault | None) -> None:
     global _calls, _fault
     _calls = 0
     _fault = fault
+
+
+#: Test-only: told of each mutating call that succeeded (see the module docstring).
+_observer: Callable[[str, Path, object], None] | None = None
+
+
+def observe(observer: Callable[[str, Path, object], None] | None) -> None:
+    """Report every successful mutating call to `observer(op, path, detail)`; None stops (tests only)."""
+    global _observer
+    _observer = observer
 
 
 def mutating_calls() -> int:
@@ -95,6 +115,8 @@ def create_exclusive(path: Path, data: bytes, *, sync: bool = True) -> None:
     try:
         _mutating("create", path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, FILE_MODE)
+        if _observer is not None:
+            _observer("create", path, None)
     except FileExistsError:
         raise
     except OSError as e:
@@ -114,6 +136,8 @@ def write_all(fd: int, data: bytes, path: object) -> None:
         while view:
             written = os.write(fd, view)
             view = view[written:]
+        if _observer is not None:
+            _observer("write", Path(str(path)), (os.lseek(fd, 0, os.SEEK_CUR) - len(data), bytes(data)))
     except OSError as e:
         raise _io_error("write", path, e) from None
 
@@ -122,6 +146,8 @@ def fsync(fd: int, path: object) -> None:
     try:
         _mutating("fsync", path)
         os.fsync(fd)
+        if _observer is not None:
+            _observer("fsync", Path(str(path)), None)
     except OSError as e:
         raise _io_error("fsync", path, e) from None
 
@@ -130,6 +156,8 @@ def fdatasync(fd: int, path: object) -> None:
     try:
         _mutating("fdatasync", path)
         os.fdatasync(fd)
+        if _observer is not None:
+            _observer("fsync", Path(str(path)), None)
     except OSError as e:
         raise _io_error("fdatasync", path, e) from None
 
@@ -138,6 +166,8 @@ def truncate(fd: int, size: int, path: object) -> None:
     try:
         _mutating("truncate", path)
         os.ftruncate(fd, size)
+        if _observer is not None:
+            _observer("truncate", Path(str(path)), size)
     except OSError as e:
         raise _io_error("truncate", path, e) from None
 
@@ -146,6 +176,8 @@ def replace(src: Path, dst: Path) -> None:
     try:
         _mutating("rename", dst)
         os.replace(src, dst)
+        if _observer is not None:
+            _observer("rename", dst, src)
     except OSError as e:
         raise _io_error("rename", dst, e) from None
 
@@ -155,6 +187,8 @@ def rename_dir(src: Path, dst: Path) -> None:
     try:
         _mutating("rename", dst)
         os.rename(src, dst)
+        if _observer is not None:
+            _observer("rename", dst, src)
     except OSError as e:
         if e.errno in (errno_codes.ENOTEMPTY, errno_codes.EEXIST):
             raise FileExistsError(e.errno, e.strerror, str(dst)) from None
@@ -165,6 +199,8 @@ def unlink(path: Path) -> None:
     try:
         _mutating("unlink", path)
         os.unlink(path)
+        if _observer is not None:
+            _observer("unlink", path, None)
     except FileNotFoundError:
         pass
     except OSError as e:
@@ -177,6 +213,8 @@ def mkdir(path: Path) -> None:
         _mutating("mkdir", path)
         os.mkdir(path, DIR_MODE)
         os.chmod(path, DIR_MODE)
+        if _observer is not None:
+            _observer("mkdir", path, None)
     except FileExistsError:
         raise
     except OSError as e:
@@ -192,6 +230,8 @@ def fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+        if _observer is not None:
+            _observer("fsync_dir", path, None)
     except OSError as e:
         raise _io_error("fsync directory", path, e) from None
 
@@ -216,6 +256,8 @@ def remove_tree(path: Path) -> None:
     try:
         _mutating("rmdir", path)
         os.rmdir(path)
+        if _observer is not None:
+            _observer("rmdir", path, None)
     except OSError as e:
         raise _io_error("delete directory", path, e) from None
 

@@ -131,10 +131,34 @@ def _remove_stale(dest: Path, anchor: Head) -> None:
 def _fresh(source: Path, dest: Path, anchor: Head, store_id: bytes) -> int:
     """A new backup, built beside `dest` and renamed into place: complete or absent."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(dest)
     work = dest.parent / f".{dest.name}.backup-{os.getpid()}"
     if work.exists():
         fileops.remove_tree(work)
     fileops.mkdir(work)
+    try:
+        return _fill(source, dest, work, anchor, store_id)
+    except Exception:  # a failed backup leaves no partial copy behind (a crash cannot help it)
+        if work.exists():
+            fileops.remove_tree(work)
+        raise
+
+
+def _remove_abandoned(dest: Path) -> None:
+    """Work folders of earlier backups to `dest` whose process is gone (it crashed)."""
+    for work in dest.parent.glob(f".{dest.name}.backup-*"):
+        pid = work.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            fileops.remove_tree(work)
+        except PermissionError:  # alive, another user's: not ours to touch
+            pass
+
+
+def _fill(source: Path, dest: Path, work: Path, anchor: Head, store_id: bytes) -> int:
     fileops.create_exclusive(work / layout.HEADER, fileops.read_file(source / layout.HEADER))
     fileops.create_exclusive(work / layout.LOCK, b"")
     fileops.mkdir(work / layout.LOG_DIR)

@@ -46,7 +46,9 @@ def disarm() -> Iterator[None]:
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, secrets.Secret]:
     """A store with four memories, a link, a forgotten memory and three secrets."""
     path = tmp_path_factory.mktemp("pristine") / "store"
-    store = Store.create(path, [PASSPHRASE, KEYFILE])
+    with pytest.MonkeyPatch.context() as env:  # module fixtures run before clean_env weakens the KDF
+        env.setenv("MNEMO_TESTONLY_WEAKEN_KDF", "1")
+        store = Store.create(path, [PASSPHRASE, KEYFILE])
     assert store.recovery_key is not None
     recovery = secrets.passphrase(store.recovery_key, "test")
     made = store.remember_many([NewMemory(text=t, tags=["t"]) for t in TEXTS]).added

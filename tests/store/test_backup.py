@@ -63,6 +63,17 @@ def test_refusals(tmp_path: Path) -> None:
             store.backup(fx.path / "inside")
 
 
+def test_work_folders_of_crashed_backups_are_removed(tmp_path: Path) -> None:
+    fx = make_store(tmp_path / "s", 1)
+    dest = tmp_path / "backup"
+    abandoned = tmp_path / f".backup.backup-{2**30}"  # above any pid_max: that process is gone
+    abandoned.mkdir()
+    (abandoned / "MNEMO").write_bytes(b"partial")
+    with Store.open(fx.path, fx.keyfile) as store:
+        store.backup(dest)
+    assert not abandoned.exists() and (dest / "HEAD").exists()
+
+
 def test_crash_at_every_point_of_a_first_backup(tmp_path: Path) -> None:
     fx = make_store(tmp_path / "s", 3)
     store = Store.open(fx.path, fx.keyfile)
