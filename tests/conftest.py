@@ -29,6 +29,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path
             monkeypatch.delenv(name)
     monkeypatch.setenv("MNEMO_HOME", str(tmp_path / "store"))
     monkeypatch.setenv("MNEMO_CACHE_DIR", str(model_cache))
+    monkeypatch.setenv("MNEMO_STATE_DIR", str(tmp_path / "state"))  # rollback records (store/seen.py)
     monkeypatch.setenv("MNEMO_TESTONLY_WEAKEN_KDF", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 

@@ -113,6 +113,7 @@ SUBKEY_PURPOSES = {
     "head": b"mnemo-head-v1",
     "index": b"mnemo-index-v1",
     "id": b"mnemo-id-v1",
+    "seen": b"mnemo-seen-v1",
 }
 
 

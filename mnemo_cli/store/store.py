@@ -34,7 +34,7 @@ from mnemo_cli.log.head import Head, WrongKey
 from mnemo_cli.log.journal import GenerationChanged, Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
 from mnemo_cli.store import records as record_codec
-from mnemo_cli.store import values
+from mnemo_cli.store import seen, values
 from mnemo_cli.store.backup import BackupReport
 from mnemo_cli.store.backup import backup as take_backup
 from mnemo_cli.store.location import store_path
@@ -227,11 +227,12 @@ class Store:
         path = store_path() if path is None else Path(path)
         header = store_header.read(path)
         table, notes = keyslot_files.read(path, header.store_id)
+        seen_before = seen.read_raw(header.store_id)  # before HEAD: see `seen.read_raw`
         retired: list[KeySlot] = []
         for data_key, slot in keyslots.openings(table, secret):
             store = cls(path, header.store_id, data_key, table, slot)
             try:
-                store.head()  # HEAD must decrypt under this key: a wrong store or damaged anchor shows now
+                head = store.head()  # HEAD must decrypt under this key: a wrong store or damaged anchor shows now
             except WrongKey:
                 if len({s.key_id for s in table.slots}) == 1:
                     raise  # one data key: HEAD is damaged or foreign
@@ -239,6 +240,7 @@ class Store:
                 continue
             store._embedder = embedder
             store.notes.extend(notes)
+            store.notes.extend(seen.observe(seen_before, header.store_id, data_key, head, table.seq))
             stale = [s.slot_id for s in table.slots if s.key_id != slot.key_id]
             if stale:
                 listed = ", ".join(map(str, stale))
@@ -283,9 +285,15 @@ class Store:
         bodies = [record_codec.encode(r) for r in new]
         journal = self.journal
         head = journal.append(bodies, lock_wait=lock_wait, expect_gen=expect_gen)
+        if bodies:  # a write accepts the store as it is: a rollback warning stops here
+            self._record_seen(head)
         self.notes.extend(journal.notes)
         journal.notes.clear()
         return head
+
+    def _record_seen(self, head: Head) -> None:
+        """Remember, outside the store, the newest state this user has seen (rollback detection)."""
+        seen.record(self.store_id, self._data_key, head, self._table.seq)
 
     def records(self, *, lock_wait: float | None = None) -> Iterator[Record]:
         """Every committed record, oldest first, authenticated and chain-checked."""
@@ -676,6 +684,7 @@ class Store:
                 first.append(record_codec.encode(_model_record(state.model)))
             new = journal.write_generation([*first, *kept], before.key_id, before.commit + 1)
             journal.switch_to(new)
+            self._record_seen(new)
             removed = journal.remove_orphans(new)
             snapshot_file.remove_other_generations(self.path, new.gen)
             state.load(locked=True)
@@ -741,6 +750,7 @@ class Store:
             first = [record_codec.encode(marker), record_codec.encode(_model_record(spec))]
             new = journal.write_generation([*first, *kept], before.key_id, before.commit + 1)
             journal.switch_to(new)
+            self._record_seen(new)
             journal.remove_orphans(new)
             snapshot_file.remove_other_generations(self.path, new.gen)
             state.load(locked=True)
@@ -828,6 +838,7 @@ class Store:
             )
             self._table = keyslots.with_slots(table, [*table.slots, slot])
             keyslot_files.write(self.path, self._table)
+            self._record_seen(self.head())
         return slot
 
     def remove_key_slot(self, slot_id: int) -> KeySlot:
@@ -842,6 +853,7 @@ class Store:
                 raise UsageError("refusing to remove the last key slot: nothing could open the store")
             self._table = keyslots.with_slots(table, [slot for slot in table.slots if slot.slot_id != slot_id])
             keyslot_files.write(self.path, self._table)
+            self._record_seen(self.head())
         return found[0]
 
     def change_passphrase(self, new: secrets.Secret, *, kdf: str | KdfParams = "default") -> KeySlot:
@@ -917,6 +929,7 @@ class Store:
             new_journal.remove_orphans(new)
             snapshot_file.remove_other_generations(self.path, new.gen)
             self._journal, self._data_key, self._table = new_journal, new_key, table
+            self._record_seen(new)  # under the new key: the old key's record cannot be checked now
             self.unlocked_with = added[0]
             self._state = None
             if new.frames >= SNAPSHOT_EVERY:  # the old snapshot was sealed under the old key
