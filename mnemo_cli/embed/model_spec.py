@@ -81,6 +81,8 @@ class ModelSpec:
         for name in names:
             if name != "dimension" and not isinstance(data[name], str):
                 raise ModelError(f"model spec {name} must be a string")
+            if name != "dimension" and not _is_utf8(data[name]):
+                raise ModelError(f"model spec {name} is not valid UTF-8 text")
         spec = cls(**{n: data[n] for n in names})
         spec.validate()
         return spec
@@ -118,6 +120,14 @@ class ModelSpec:
             raise ModelError(f"model spec pooling {self.pooling!r} or output {self.output!r} is invalid")
         if self.id != folder_id(self.sha256, self.files_sha256, self.output, self.pooling):
             raise ModelError(f"model spec id {self.id!r} does not match the folder's fingerprint")
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def folder_id(sha256: str, files_sha256: str, output: str, pooling: str) -> str:

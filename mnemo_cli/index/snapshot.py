@@ -72,7 +72,7 @@ def decode(payload: bytes) -> Payload:
         vector_bytes = payload[offset : offset + vectors_len]
         if offset + vectors_len != len(payload) or len(catalog_bytes) != catalog_len:
             raise BadPayload("lengths do not add up")
-    except (struct.error, ValueError) as e:
+    except (struct.error, ValueError, RecursionError, OverflowError) as e:  # OverflowError: offsets past 2**63
         raise BadPayload(str(e)) from None
     if not isinstance(meta, dict) or meta.get("version") != PAYLOAD_VERSION:
         raise BadPayload(f"payload version {meta.get('version') if isinstance(meta, dict) else '?'}")

@@ -19,6 +19,7 @@ from mnemo_cli.errors import UsageError
 from mnemo_cli.graph.expand import expand as expand_links
 from mnemo_cli.index.fusion import reciprocal_rank
 from mnemo_cli.memories import Hit
+from mnemo_cli.store import values
 from mnemo_cli.store.state import IndexState
 
 MODES = ("hybrid", "vector", "lexical")
@@ -43,8 +44,10 @@ class Query:
             raise UsageError("the query is empty")
         if self.mode not in MODES:
             raise UsageError(f"unknown mode {self.mode!r} (choose from: {', '.join(MODES)})")
-        if self.k < 1:
-            raise UsageError("-k must be at least 1")
+        if not values.is_utf8(self.text):
+            raise UsageError("the query is not valid UTF-8 text")
+        values.check_count(self.k, "-k")
+        values.check_tags(self.tags)
         if self.expand < 0:
             raise UsageError("--expand must be 0 or more")
 

@@ -51,7 +51,7 @@ def decode(body: bytes) -> Record:
             object_pairs_hook=_no_duplicate_keys,
             parse_constant=_no_constants,
         )
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise RecordFormatError(f"record JSON is malformed: {e}") from None
     if not isinstance(document, dict) or not isinstance(document.get("op"), str):
         raise RecordFormatError("record JSON is not an object with an 'op'")

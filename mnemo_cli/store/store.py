@@ -117,7 +117,10 @@ def new_memory(
     expires = None
     if ttl is not None:
         start = values.parse_time(created_at) if created_at is not None else values.now_utc()
-        expires = start + values.parse_duration(ttl, what="--ttl")
+        try:
+            expires = start + values.parse_duration(ttl, what="--ttl")
+        except OverflowError:
+            raise UsageError("--ttl puts the expiry after the year 9999") from None
         created_at = start
     return NewMemory(
         text=text, created_at=created_at, tags=tags, meta=meta, source=source, expires_at=expires, supersedes=supersedes
@@ -471,7 +474,7 @@ class Store:
                 created_at=values.normalise_time(item.created_at),
                 tags=values.check_tags(item.tags),
                 meta=values.check_meta(item.meta),
-                source=item.source,
+                source=values.check_source(item.source),
                 expires_at=values.normalise_time(item.expires_at, what="expires_at") if item.expires_at else None,
                 supersedes=supersedes,
             )
@@ -638,11 +641,11 @@ class Store:
         limit: int | None = None,
     ) -> list[Memory]:
         """Memories newest first (by `created_at`), filtered like recall."""
-        if limit is not None and limit < 1:
-            raise UsageError("--limit must be at least 1")
+        if limit is not None:
+            values.check_count(limit, "--limit")
         start, end = _moment(since, "--since"), _moment(until, "--until")
         return self.state().catalog.newest(
-            tuple(tags), start.timestamp() if start else None, end.timestamp() if end else None, limit
+            values.check_tags(tags), start.timestamp() if start else None, end.timestamp() if end else None, limit
         )
 
     def memories(self) -> Iterable[Memory]:

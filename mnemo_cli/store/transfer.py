@@ -90,12 +90,14 @@ def parse_import(content: str, name: str) -> ImportPlan:
     if stripped.startswith("{") and '"memories"' in stripped[:100_000]:
         try:
             document = json.loads(content)
-        except ValueError:
+        except (ValueError, RecursionError):
             document = None
         if isinstance(document, dict) and "memories" in document:
             return _parse_document(document, name)
     plan = ImportPlan()
-    for number, line in enumerate(content.splitlines(), start=1):
+    # Only "\n" ends a line: splitlines() would also split at U+0085, U+2028 ... which an export
+    # writes unescaped inside strings (ensure_ascii=False), so such a memory would not import back.
+    for number, line in enumerate(content.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{name}:{number}"
@@ -103,6 +105,8 @@ def parse_import(content: str, name: str) -> ImportPlan:
             entry = json.loads(line)
         except json.JSONDecodeError as e:
             raise UsageError(f"{where}: not JSON ({e.msg})") from None
+        except (ValueError, RecursionError) as e:  # e.g. an integer of over 4,300 digits, deep nesting
+            raise UsageError(f"{where}: not JSON ({type(e).__name__})") from None
         _add_entry(plan, entry, where)
     return plan
 
@@ -111,6 +115,9 @@ def _parse_document(document: dict[str, Any], name: str) -> ImportPlan:
     if document.get("type") != EXPORT_TYPE or document.get("version") != EXPORT_VERSION:
         raise UsageError(f"{name}: not a mnemo export of version {EXPORT_VERSION}")
     plan = ImportPlan()
+    for key in ("memories", "links"):
+        if not isinstance(document.get(key, []), list):
+            raise UsageError(f"{name}: '{key}' must be a list")
     for i, entry in enumerate(document.get("memories", []), start=1):
         _add_entry(plan, {"type": "memory", **entry} if isinstance(entry, dict) else entry, f"{name}: memory {i}")
     for i, entry in enumerate(document.get("links", []), start=1):
@@ -168,6 +175,8 @@ def _memory(entry: dict[str, Any], memory_id: str | None) -> NewMemory:
     source = entry.get("source")
     if source is not None and not isinstance(source, str):
         raise UsageError("'source' must be a string")
+    if source is not None and not values.is_utf8(source):
+        raise UsageError("'source' is not valid UTF-8 text")
     expires = entry.get("expires_at")
     if expires is not None and not isinstance(expires, str):
         raise UsageError("'expires_at' must be an RFC 3339 string")
@@ -196,4 +205,6 @@ def _text(entry: dict[str, Any], key: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value:
         raise UsageError(f"'{key}' must be a non-empty string")
+    if not values.is_utf8(value):
+        raise UsageError(f"'{key}' is not valid UTF-8 text")
     return value

@@ -15,8 +15,12 @@ from mnemo_cli.errors import UsageError
 
 ID_HEX_DIGITS = 32
 MAX_TEXT_BYTES = 1 << 20
+#: The most results `recall -k` or `list --limit` may ask for (SQLite takes 64-bit integers only).
+MAX_COUNT = 1_000_000
 _RELATIVE = re.compile(r"^(\d+)\s*(s|m|h|d|w|y)$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+#: The longest duration `timedelta` can hold, in seconds (about 2.7 million years).
+_MAX_SECONDS = timedelta.max.days * 86400
 
 
 def new_id() -> str:
@@ -34,7 +38,7 @@ def check_id(value: str) -> str:
 def check_text(text: str) -> str:
     if not isinstance(text, str) or not text.strip():
         raise UsageError("the text is empty")
-    if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
+    if len(_utf8(text, "the text")) > MAX_TEXT_BYTES:
         raise UsageError(f"the text is longer than {MAX_TEXT_BYTES} bytes")
     return text
 
@@ -45,9 +49,27 @@ def check_tags(tags: Iterable[Any]) -> tuple[str, ...]:
         if not isinstance(tag, str) or not tag.strip():
             raise UsageError(f"a tag must be non-empty text, not {tag!r}")
         cleaned = tag.strip()
+        _utf8(cleaned, "a tag")
         if cleaned not in result:
             result.append(cleaned)
     return tuple(result)
+
+
+def check_source(source: Any) -> str | None:
+    """Where a memory came from: None, or text (valid UTF-8)."""
+    if source is None:
+        return None
+    if not isinstance(source, str):
+        raise UsageError(f"the source must be text, not {source!r}")
+    _utf8(source, "the source")
+    return source
+
+
+def check_count(value: int, what: str) -> int:
+    """A result count given by the user: 1 to MAX_COUNT."""
+    if not 1 <= value <= MAX_COUNT:
+        raise UsageError(f"{what} must be between 1 and {MAX_COUNT:,}")
+    return value
 
 
 def check_meta(meta: Any) -> dict[str, Any]:
@@ -56,8 +78,8 @@ def check_meta(meta: Any) -> dict[str, Any]:
     if not isinstance(meta, Mapping):
         raise UsageError("metadata must be a JSON object")
     try:
-        json.dumps(meta, allow_nan=False)
-    except (TypeError, ValueError) as e:
+        json.dumps(meta, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as e:  # UnicodeEncodeError is a ValueError
         raise UsageError(f"metadata is not plain JSON: {e}") from None
     return dict(meta)
 
@@ -69,6 +91,7 @@ def parse_meta_pairs(pairs: Iterable[str]) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"--meta takes key=value, not {pair!r}")
+        _utf8(pair, "--meta")
         result[key.strip()] = value
     return result
 
@@ -76,11 +99,30 @@ def parse_meta_pairs(pairs: Iterable[str]) -> dict[str, str]:
 def parse_meta_json(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as e:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # no lone surrogates
+    except (ValueError, RecursionError) as e:
         raise UsageError(f"--meta-json is not valid JSON: {e}") from None
     if not isinstance(value, dict):
         raise UsageError("--meta-json must be a JSON object")
     return value
+
+
+def _utf8(text: str, what: str) -> bytes:
+    """`text` as UTF-8; a lone surrogate (argv bytes that are not UTF-8, or `\\ud800` in JSON) is a
+    usage error, not a crash when the record is written."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{what} is not valid UTF-8 text") from None
+
+
+def is_utf8(text: str) -> bool:
+    """False if `text` holds a lone surrogate, which no UTF-8 file can store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _reject_constant(name: str) -> Any:
@@ -104,31 +146,43 @@ def parse_time(value: str | datetime, *, what: str = "date") -> datetime:
             raise UsageError(f"bad {what} {value!r}: expected RFC 3339, e.g. 2026-03-04T10:00:00Z") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise UsageError(f"bad {what} {value!r}: out of range") from None
 
 
 def parse_duration(value: str, *, what: str = "duration") -> timedelta:
     """An age or lifetime such as `90d`, `12h`, `2w`, `1y` (s, m, h, d, w, y)."""
     match = _RELATIVE.match(value.strip())
-    if not match or int(match.group(1)) == 0:
+    span = _span(match.group(1), match.group(2), value, what) if match else None
+    if not span:
         raise UsageError(f"bad {what} {value!r}: expected a number and a unit, e.g. 30d, 12h, 2w")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    return span
+
+
+def _span(digits: str, unit: str, value: str, what: str) -> timedelta:
+    # Digits first: int() refuses over 4,300 digits, and timedelta overflows past ~2.7 million years.
+    if len(digits.lstrip("0")) > 15 or int(digits) * _UNITS[unit] > _MAX_SECONDS:
+        raise UsageError(f"bad {what} {value!r}: too long")
+    return timedelta(seconds=int(digits) * _UNITS[unit])
 
 
 def parse_since(value: str, *, what: str, now: datetime | None = None) -> datetime:
     """A point in time for --since/--until: RFC 3339, or an age like `7d`, `12h`, `2w`, `1y` ago."""
     match = _RELATIVE.match(value.strip())
     if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        return (now or now_utc()) - timedelta(seconds=amount * _UNITS[unit])
+        try:
+            return (now or now_utc()) - _span(match.group(1), match.group(2), value, what)
+        except OverflowError:  # before year 1
+            raise UsageError(f"bad {what} {value!r}: too long ago") from None
     return parse_time(value, what=what)
 
 
 def format_time(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = moment.astimezone(UTC).replace(tzinfo=None)
+    # isoformat, not strftime: strftime("%Y") writes year 1 as "1", which does not parse back.
+    return moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds") + "Z"
 
 
 def normalise_time(value: str | datetime | None, *, what: str = "created_at") -> str:

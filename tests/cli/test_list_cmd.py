@@ -113,7 +113,7 @@ def test_empty_store(store: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--limit", "0"], "mnemo: error: --limit must be at least 1"),
+        (["--limit", "0"], "mnemo: error: --limit must be between 1 and 1,000,000"),
         (["--format", "csv"], "mnemo: error: unknown format 'csv' (choose from: text, json, jsonl)"),
         (["--since", "soon"], "mnemo: error: bad --since 'soon': expected RFC 3339, e.g. 2026-03-04T10:00:00Z"),
         (["--until", "3x"], "mnemo: error: bad --until '3x': expected RFC 3339, e.g. 2026-03-04T10:00:00Z"),

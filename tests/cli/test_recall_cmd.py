@@ -214,7 +214,7 @@ def test_expand_follows_links_both_ways(corpus: Path) -> None:
             ["quokka", "--until", "5q"],
             "mnemo: error: bad --until '5q': expected RFC 3339, e.g. 2026-03-04T10:00:00Z",
         ),
-        (["quokka", "-k", "0"], "mnemo: error: -k must be at least 1"),
+        (["quokka", "-k", "0"], "mnemo: error: -k must be between 1 and 1,000,000"),
         (["quokka", "--expand", "-1"], "mnemo: error: --expand must be 0 or more"),
     ],
     ids=["mode", "format", "empty", "blank", "since", "until", "k", "expand"],

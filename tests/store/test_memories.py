@@ -125,7 +125,7 @@ def test_k_and_min_score(filled: Store) -> None:
     [
         ({"query": " "}, "the query is empty"),
         ({"query": "x", "mode": "fuzzy"}, "unknown mode"),
-        ({"query": "x", "k": 0}, "-k must be at least 1"),
+        ({"query": "x", "k": 0}, "-k must be between 1 and 1,000,000"),
         ({"query": "x", "since": "last tuesday"}, "bad --since"),
         ({"query": "x", "expand": -1}, "--expand must be 0 or more"),
     ],
