@@ -62,7 +62,7 @@ HEADER_BYTES = frames.encode_header(LOG_HEADER)
 GENESIS = frames.genesis(KEY, HEADER_BYTES)
 PASSPHRASE = "fuzz passphrase"
 
-#: Every property: `scaled(1000, 100_000)` examples; slow ones (file or process per example) fewer.
+#: Every property: `scaled(1000, 20_000)` examples; slow ones (file or process per example) fewer.
 MANY = scaled(1000, 20_000)
 SOME = scaled(300, 20_000)
 FILES = scaled(100, 5_000)
