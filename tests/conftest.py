@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path
     monkeypatch.setenv("MNEMO_STATE_DIR", str(tmp_path / "state"))  # rollback records (store/seen.py)
     monkeypatch.setenv("MNEMO_TESTONLY_WEAKEN_KDF", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def no_injected_faults() -> Iterator[None]:
+    """A fault or observer a test arms in the file-ops layer never outlives that test."""
+    from mnemo_cli.log import fileops
+
+    fileops.inject(None)
+    fileops.observe(None)
+    yield
+    fileops.inject(None)
+    fileops.observe(None)
 
 
 def run_mnemo(

@@ -12,7 +12,7 @@ import pytest
 
 from mnemo_cli.crypto import secrets
 from mnemo_cli.crypto.secrets import Secret
-from mnemo_cli.log import fileops
+from mnemo_cli.log import fileops, frames
 from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.store.records import Record
 from mnemo_cli.store.store import Store
@@ -85,3 +85,13 @@ def crash_at_every_point(
         finally:
             fileops.inject(None)
         yield n, path
+
+
+def frame_spans(log: bytes) -> list[tuple[int, int]]:
+    """(start, end) of each frame in the bytes of a log file, by its length fields alone."""
+    spans, offset = [], frames.HEADER_SIZE
+    while offset < len(log):
+        length = int.from_bytes(log[offset : offset + 4], "little")
+        spans.append((offset, offset + 4 + length))
+        offset += 4 + length
+    return spans

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,13 +9,6 @@ import pytest
 from mnemo_cli.errors import StorageIOError
 from mnemo_cli.log import fileops
 from mnemo_cli.log.fileops import Fault, SimulatedCrash
-
-
-@pytest.fixture(autouse=True)
-def disarm() -> Iterator[None]:
-    fileops.inject(None)
-    yield
-    fileops.inject(None)
 
 
 def test_atomic_write_counts_its_steps(tmp_path: Path) -> None:

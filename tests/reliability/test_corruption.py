@@ -38,7 +38,7 @@ from mnemo_cli.log import frames, layout
 from mnemo_cli.store import store as store_module
 from mnemo_cli.store.store import Store
 from tests.conftest import run_mnemo
-from tests.helpers import PASSPHRASE, store_files
+from tests.helpers import PASSPHRASE, frame_spans, store_files
 from tests.reliability.conftest import STRESS
 
 ROW = "5 · single-byte corruption of every file is detected or healed, never shown"
@@ -123,15 +123,6 @@ def work(pristine: Pristine, tmp_path: Path) -> Path:
     path = tmp_path / "store"
     shutil.copytree(pristine.path, path)
     return path
-
-
-def frame_spans(data: bytes) -> list[tuple[int, int]]:
-    spans, offset = [], frames.HEADER_SIZE
-    while offset < len(data):
-        length = int.from_bytes(data[offset : offset + 4], "little")
-        spans.append((offset, offset + 4 + length))
-        offset += 4 + length
-    return spans
 
 
 def offsets_of(path: Path, data: bytes, rng: random.Random) -> list[int]:

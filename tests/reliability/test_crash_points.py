@@ -10,71 +10,36 @@ an interrupted `remember` and the reference run draw different ids.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from mnemo_cli.crypto import secrets
 from mnemo_cli.embed.model_spec import folder_spec
-from mnemo_cli.errors import AuthenticationError, StoreNotFound
+from mnemo_cli.errors import StoreNotFound
 from mnemo_cli.log import fileops
 from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.memories import Link, NewMemory
 from mnemo_cli.store.store import Store
 from tests.embed.tiny_model import build_tiny_model
 from tests.helpers import crash_at_every_point
+from tests.reliability.stores import TEXTS, State, content_of, secrets_that_open, seed_store
 
 pytestmark = pytest.mark.slow
 
 PASSPHRASE = secrets.passphrase("crash points passphrase", "test")
 KEYFILE = secrets.keyfile(bytes(range(32)), "test keyfile")
 NEW = secrets.passphrase("the replacement passphrase", "test")
-TEXTS = ["the boat is moored at pier 4", "Dana prefers email", "the garden needs water", "tea at five"]
-
-State = tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[tuple[str, str, str], ...]]
-
-
-@pytest.fixture(autouse=True)
-def disarm() -> Iterator[None]:
-    fileops.inject(None)
-    yield
-    fileops.inject(None)
 
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, secrets.Secret]:
     """A store with four memories, a link, a forgotten memory and three secrets."""
     path = tmp_path_factory.mktemp("pristine") / "store"
-    with pytest.MonkeyPatch.context() as env:  # module fixtures run before clean_env weakens the KDF
-        env.setenv("MNEMO_TESTONLY_WEAKEN_KDF", "1")
-        store = Store.create(path, [PASSPHRASE, KEYFILE])
-    assert store.recovery_key is not None
-    recovery = secrets.passphrase(store.recovery_key, "test")
-    made = store.remember_many([NewMemory(text=t, tags=["t"]) for t in TEXTS]).added
-    store.link(made[0].id, made[1].id, "about")
-    store.forget([made[3].id])
-    store.close()
-    return path, recovery
-
-
-def visible(path: Path, secret: secrets.Secret) -> State:
-    with Store.open(path, secret) as store:
-        texts = {m.id: m.text for m in store.memories()}
-        memories = tuple(sorted((m.text, m.tags) for m in store.memories()))
-        links = tuple(sorted((texts[link.src], texts[link.dst], link.rel) for link in store.all_links()))
-        return memories, links
-
-
-def opening_secrets(path: Path, candidates: list[secrets.Secret]) -> list[secrets.Secret]:
-    working = []
-    for secret in candidates:
-        try:
-            Store.open(path, secret).close()
-            working.append(secret)
-        except AuthenticationError:
-            pass
-    return working
+    recovery_key = seed_store(path, [PASSPHRASE, KEYFILE], recovery=True)
+    assert recovery_key is not None
+    return path, secrets.passphrase(recovery_key, "test")
 
 
 def check_every_crash(
@@ -86,17 +51,17 @@ def check_every_crash(
     """Crash `start(path)()` at every point; check each copy; return which states were seen."""
     path0, recovery = pristine
     candidates = [PASSPHRASE, KEYFILE, recovery, NEW]
-    before = visible(path0, KEYFILE)
+    before = content_of(path0, KEYFILE)
     after: State | None = None
     seen = set()
     n = 0
     for n, path in crash_at_every_point(path0, tmp_path, start):
         if after is None:
             reference = tmp_path / "reference"
-            after = visible(reference, opening_secrets(reference, candidates)[0])
-        working = opening_secrets(path, candidates)
+            after = content_of(reference, secrets_that_open(reference, candidates)[0])
+        working = secrets_that_open(path, candidates)
         assert working, f"crash at call {n}: no secret opens the store"
-        state = visible(path, working[0])
+        state = content_of(path, working[0])
         assert state in (before, after), f"crash at call {n}: neither the state before nor after"
         seen.add("before" if state == before else "after")
         with Store.open(path, working[0]) as store:
@@ -215,7 +180,7 @@ def test_reindex(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: C
 def test_backup(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Callable[[int], None]) -> None:
     """The source is never changed; the copy is absent or complete, and the next run finishes it."""
     path0, _recovery = pristine
-    expected = visible(path0, KEYFILE)
+    expected = content_of(path0, KEYFILE)
 
     def start(path: Path) -> Callable[[], object]:
         store = opened(path)
@@ -224,15 +189,15 @@ def test_backup(pristine: tuple[Path, secrets.Secret], tmp_path: Path, tally: Ca
     n = 0
     for n, path in crash_at_every_point(path0, tmp_path, start):
         dest = path.with_name(path.name + "-backup")
-        assert visible(path, KEYFILE) == expected
+        assert content_of(path, KEYFILE) == expected
         try:
-            assert visible(dest, KEYFILE) == expected, n
+            assert content_of(dest, KEYFILE) == expected, n
         except StoreNotFound:
             assert not dest.exists() or not any(dest.iterdir()), n
         with Store.open(path, KEYFILE) as store:
             _report, checked = store.backup(dest)
             assert checked.frames > 0
-        assert visible(dest, KEYFILE) == expected
+        assert content_of(dest, KEYFILE) == expected
     tally(n)
 
 

@@ -33,6 +33,7 @@ from mnemo_cli.store.store import Store
 from tests.conftest import run_mnemo
 from tests.helpers import PASSPHRASE as PASSPHRASE_TEXT
 from tests.reliability.conftest import STRESS
+from tests.reliability.stores import TEXTS, State, content_of, secrets_that_open, seed_store
 from tests.reliability.stub_embedder import STUB
 
 ROW = "4 · I/O errors (EIO, ENOSPC) at every call"
@@ -42,10 +43,8 @@ PASSPHRASE = secrets.passphrase(PASSPHRASE_TEXT, "test")
 KEYFILE = secrets.keyfile(bytes(range(32)), "test keyfile")
 NEW_TEXT = "the passphrase after passwd"
 NEW = secrets.passphrase(NEW_TEXT, "test")
-TEXTS = ["the boat is moored at pier 4", "Dana prefers email", "the garden needs water", "tea at five"]
 ERRNOS = (errno.EIO, errno.ENOSPC)
 
-State = tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[tuple[str, str, str], ...]]
 #: start(store path) → (the open store, the operation), the store loaded as a running command has it.
 Start = Callable[[Path], tuple[Store, Callable[[], object]]]
 
@@ -66,31 +65,18 @@ def disarm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with memories, a link, a forgotten memory and a backup beside it (`backup`)."""
     path = tmp_path_factory.mktemp("pristine") / "store"
-    with pytest.MonkeyPatch.context() as env:  # module fixtures run before `clean_env` weakens the KDF
-        env.setenv("MNEMO_TESTONLY_WEAKEN_KDF", "1")
-        Store.create(path, [PASSPHRASE, KEYFILE], recovery=False).close()
-    with Store.open(path, KEYFILE, embedder=STUB) as store:  # type: ignore[arg-type]
-        made = store.remember_many([NewMemory(text=t, tags=["t"]) for t in TEXTS]).added
-        store.link(made[0].id, made[1].id, "about")
-        store.forget([made[3].id])
+    seed_store(path, [PASSPHRASE, KEYFILE], embedder=STUB)
+    with Store.open(path, KEYFILE) as store:
         store.backup(path.with_name("backup"))
     return path
 
 
 def visible(path: Path, secret: secrets.Secret = KEYFILE) -> State:
-    with Store.open(path, secret) as store:
-        texts = {m.id: m.text for m in store.memories()}
-        memories = tuple(sorted((m.text, m.tags) for m in store.memories()))
-        links = tuple(sorted((texts[link.src], texts[link.dst], link.rel) for link in store.all_links()))
-        return memories, links
+    return content_of(path, secret)
 
 
 def opens(path: Path, secret: secrets.Secret) -> bool:
-    try:
-        Store.open(path, secret).close()
-        return True
-    except AuthenticationError:
-        return False
+    return bool(secrets_that_open(path, [secret]))
 
 
 def opened(path: Path, secret: secrets.Secret = KEYFILE) -> Store:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from mnemo_cli.crypto import secrets
-from mnemo_cli.errors import AuthenticationError, StoreNotFound
+from mnemo_cli.errors import StoreNotFound
 from mnemo_cli.log import fileops
 from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.memories import Link, NewMemory
@@ -31,6 +31,7 @@ from mnemo_cli.store import store as store_module
 from mnemo_cli.store.store import Store
 from tests.reliability.conftest import scaled
 from tests.reliability.power import Recorder
+from tests.reliability.stores import State, content, content_of, secrets_that_open, seed_store
 from tests.reliability.stub_embedder import STUB
 
 pytestmark = pytest.mark.reliability("3 · power loss (unsynced writes lost or garbled)")
@@ -38,12 +39,9 @@ pytestmark = pytest.mark.reliability("3 · power loss (unsynced writes lost or g
 PASSPHRASE = secrets.passphrase("power loss passphrase", "test")
 KEYFILE = secrets.keyfile(bytes(range(32)), "test keyfile")
 NEW = secrets.passphrase("the passphrase after passwd", "test")
-TEXTS = ["the boat is moored at pier 4", "Dana prefers email", "the garden needs water", "tea at five"]
 #: Seeds (power cuts) over all five operations.
 CUTS = scaled(500, 10_000)
 OPERATIONS = 6
-
-State = tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[tuple[str, str, str], ...]]
 
 
 @pytest.fixture(autouse=True)
@@ -64,21 +62,8 @@ def disarm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with memories, a link and a forgotten memory (so compaction has work to do)."""
     path = tmp_path_factory.mktemp("pristine") / "store"
-    with pytest.MonkeyPatch.context() as env:  # module fixtures run before `clean_env` weakens the KDF
-        env.setenv("MNEMO_TESTONLY_WEAKEN_KDF", "1")
-        Store.create(path, [PASSPHRASE, KEYFILE], recovery=False).close()
-    with Store.open(path, KEYFILE, embedder=STUB) as store:  # type: ignore[arg-type]
-        made = store.remember_many([NewMemory(text=t, tags=["t"]) for t in TEXTS]).added
-        store.link(made[0].id, made[1].id, "about")
-        store.forget([made[3].id])
+    seed_store(path, [PASSPHRASE, KEYFILE], embedder=STUB)
     return path
-
-
-def visible(store: Store) -> State:
-    texts = {m.id: m.text for m in store.memories()}
-    memories = tuple(sorted((m.text, m.tags) for m in store.memories()))
-    links = tuple(sorted((texts[link.src], texts[link.dst], link.rel) for link in store.all_links()))
-    return memories, links
 
 
 def opened(path: Path, secret: secrets.Secret = KEYFILE) -> Store:
@@ -87,21 +72,10 @@ def opened(path: Path, secret: secrets.Secret = KEYFILE) -> Store:
     return store
 
 
-def opening(path: Path, candidates: list[secrets.Secret]) -> list[secrets.Secret]:
-    working = []
-    for secret in candidates:
-        try:
-            Store.open(path, secret).close()
-            working.append(secret)
-        except AuthenticationError:
-            pass
-    return working
-
-
 def check_cut(path: Path, allowed: list[State], label: str) -> State:
     """The cut tree at `path` opens, shows an allowed state, verifies clean and takes a write."""
     with Store.open(path, KEYFILE, embedder=STUB) as store:  # type: ignore[arg-type]
-        state = visible(store)
+        state = content(store)
         assert state in allowed, f"{label}: a state neither before nor after the operation: {state}"
         # Deep (the index rebuilt from the log equals the one loaded from the snapshot) when there
         # is a snapshot to compare; without one, both would be the same rebuild.
@@ -111,11 +85,6 @@ def check_cut(path: Path, allowed: list[State], label: str) -> State:
         store.remember(f"the next writer after {label}")
         assert store.verify().uncommitted_bytes == 0, label
     return state
-
-
-def visible_of(path: Path) -> State:
-    with Store.open(path, KEYFILE) as store:
-        return visible(store)
 
 
 def power_cuts(
@@ -174,11 +143,11 @@ def power_cuts(
 
 
 def before_after(pristine: Path, tmp_path: Path, start: Callable[[Path], Callable[[], object]]) -> tuple[State, State]:
-    before = visible_of(pristine)
+    before = content_of(pristine, KEYFILE)
     reference = tmp_path / "after"
     shutil.copytree(pristine, reference)
     start(reference)()
-    return before, visible_of(reference)
+    return before, content_of(reference, KEYFILE)
 
 
 def test_remember(pristine: Path, tmp_path: Path, tally: Callable[[int], None]) -> None:
@@ -249,7 +218,7 @@ def test_snapshot_write(pristine: Path, tmp_path: Path, tally: Callable[[int], N
 
         return write
 
-    before = visible_of(pristine)
+    before = content_of(pristine, KEYFILE)
     snapshots = set()
 
     def check(path: Path, label: str, finished: bool) -> None:
@@ -267,11 +236,11 @@ def test_passwd(pristine: Path, tmp_path: Path, tally: Callable[[int], None]) ->
         store = opened(path, PASSPHRASE)
         return lambda: store.change_passphrase(NEW)
 
-    before = visible_of(pristine)
+    before = content_of(pristine, KEYFILE)
     seen = set()
 
     def check(path: Path, label: str, finished: bool) -> None:
-        working = opening(path, [PASSPHRASE, NEW])
+        working = secrets_that_open(path, [PASSPHRASE, NEW])
         assert working, f"{label}: neither the old nor the new passphrase opens the store"
         if finished:
             assert working == [NEW], f"{label}: passwd returned, but the cut left {working}"
@@ -300,7 +269,7 @@ def test_init(tmp_path: Path, tally: Callable[[int], None]) -> None:
             Store.create(path, [PASSPHRASE, KEYFILE], recovery=False).close()
         else:
             seen.add("after")
-        assert opening(path, [PASSPHRASE]) == [PASSPHRASE], label
+        assert secrets_that_open(path, [PASSPHRASE]) == [PASSPHRASE], label
         check_cut(path, [((), ())], label)
 
     tally(power_cuts(None, tmp_path, "init", start, check))

@@ -34,7 +34,7 @@ from mnemo_cli.store import store as store_module
 from mnemo_cli.store.records import Record
 from mnemo_cli.store.store import Store
 from tests.conftest import run_mnemo
-from tests.helpers import PASSPHRASE, make_store, read_all
+from tests.helpers import PASSPHRASE, frame_spans, make_store, read_all
 from tests.reliability.conftest import STRESS, scaled
 
 ROW = "6 · structural tampering is detected; rollback is warned about"
@@ -53,15 +53,6 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def log_file(path: Path) -> Path:
     (found,) = (path / layout.LOG_DIR).glob("*.mlog")
     return found
-
-
-def frame_spans(data: bytes) -> list[tuple[int, int]]:
-    spans, offset = [], frames.HEADER_SIZE
-    while offset < len(data):
-        length = int.from_bytes(data[offset : offset + 4], "little")
-        spans.append((offset, offset + 4 + length))
-        offset += 4 + length
-    return spans
 
 
 def copy_over(source: Path, target: Path) -> None:

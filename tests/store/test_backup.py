@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,6 @@ from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.store.records import Record
 from mnemo_cli.store.store import Store
 from tests.helpers import digest_tree, make_store, read_all
-
-
-@pytest.fixture(autouse=True)
-def disarm() -> Iterator[None]:
-    fileops.inject(None)
-    yield
-    fileops.inject(None)
 
 
 def test_a_backup_is_a_store_opened_by_the_same_secrets(tmp_path: Path) -> None:

@@ -3,14 +3,14 @@ point leaves a store that opens and shows the same memories."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from mnemo_cli.crypto import secrets
 from mnemo_cli.crypto.kdf import subkey
-from mnemo_cli.log import fileops, frames, layout, snapshot_file
+from mnemo_cli.log import frames, layout, snapshot_file
 from mnemo_cli.memories import NewMemory
 from mnemo_cli.store import store as store_module
 from mnemo_cli.store.store import Store
@@ -19,13 +19,6 @@ from tests.helpers import crash_at_every_point, store_files
 pytestmark = pytest.mark.slow
 KEY = secrets.keyfile(bytes(range(32)), "test")
 CANARY = "zebra-canary-5d1e77"
-
-
-@pytest.fixture(autouse=True)
-def disarm() -> Iterator[None]:
-    fileops.inject(None)
-    yield
-    fileops.inject(None)
 
 
 def build(path: Path) -> dict[str, str]:

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,6 @@ from mnemo_cli.store.records import Record
 from mnemo_cli.store.store import Store
 from tests.conftest import run_mnemo
 from tests.helpers import PASSPHRASE, make_store, read_all
-
-
-@pytest.fixture(autouse=True)
-def disarm() -> Iterator[None]:
-    fileops.inject(None)
-    yield
-    fileops.inject(None)
 
 
 def calls_of(operation) -> int:

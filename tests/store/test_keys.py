@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from mnemo_cli.crypto import secrets
 from mnemo_cli.errors import AuthenticationError, UsageError
-from mnemo_cli.log import fileops, layout
+from mnemo_cli.log import layout
 from mnemo_cli.store.store import Store
 from tests.helpers import crash_at_every_point, make_store, read_all
 
 NEW = secrets.passphrase("a brand new passphrase", "test")
-
-
-@pytest.fixture(autouse=True)
-def disarm() -> Iterator[None]:
-    fileops.inject(None)
-    yield
-    fileops.inject(None)
 
 
 def log_bytes(path: Path) -> bytes:

@@ -3,7 +3,7 @@ the model, later writes and queries use it, and no state ever holds vectors of t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,7 @@ import pytest
 from mnemo_cli.crypto import secrets
 from mnemo_cli.embed.model_spec import EMBEDDED, ModelSpec, folder_spec
 from mnemo_cli.errors import IntegrityError
-from mnemo_cli.log import fileops, layout, snapshot_file
+from mnemo_cli.log import layout, snapshot_file
 from mnemo_cli.memories import NewMemory
 from mnemo_cli.store import store as store_module
 from mnemo_cli.store.records import Record
@@ -28,13 +28,6 @@ TEXTS = [
     "the dentist appointment is on friday at nine",
     "Dana prefers email over phone calls",
 ]
-
-
-@pytest.fixture(autouse=True)
-def disarm() -> Iterator[None]:
-    fileops.inject(None)
-    yield
-    fileops.inject(None)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ any point leaves a store that opens (with the old secrets or the new ones) holdi
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,13 +21,6 @@ from tests.helpers import crash_at_every_point, make_store, read_all
 
 NEW = secrets.passphrase("the passphrase after the rekey", "test")
 NEW_KEYFILE = secrets.keyfile(bytes([9]) * 32, "new keyfile")
-
-
-@pytest.fixture(autouse=True)
-def disarm() -> Iterator[None]:
-    fileops.inject(None)
-    yield
-    fileops.inject(None)
 
 
 def data_key(path: Path, secret: secrets.Secret) -> bytes:

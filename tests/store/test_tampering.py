@@ -19,7 +19,7 @@ from mnemo_cli.log import frames, layout, store_header
 from mnemo_cli.store import seen
 from mnemo_cli.store.records import Record
 from mnemo_cli.store.store import Store
-from tests.helpers import Fixture, make_store, read_all, store_files
+from tests.helpers import Fixture, frame_spans, make_store, read_all, store_files
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +38,6 @@ def fx(pristine: Fixture, tmp_path: Path) -> Fixture:
 def log_file(path: Path) -> Path:
     (found,) = (path / layout.LOG_DIR).iterdir()
     return found
-
-
-def frame_spans(data: bytes) -> list[tuple[int, int]]:
-    spans, offset = [], frames.HEADER_SIZE
-    while offset < len(data):
-        length = int.from_bytes(data[offset : offset + 4], "little")
-        spans.append((offset, offset + 4 + length))
-        offset += 4 + length
-    return spans
 
 
 @pytest.mark.parametrize("xor", [0x01, 0x80])
