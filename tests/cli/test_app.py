@@ -128,9 +128,8 @@ def test_a_running_mnemo_cannot_dump_core() -> None:
         while time.monotonic() < deadline:
             # The one-file binary runs mnemo in a child of its bootloader: look at the deepest process.
             pid = process.pid
-            children = f"/proc/{pid}/task/{pid}/children"
-            while os.path.exists(children) and (found := Path(children).read_text().split()):
-                pid = int(found[0])
+            while found := _children(pid):
+                pid = found[0]
             limits = Path(f"/proc/{pid}/limits").read_text()
             core = next(line for line in limits.splitlines() if line.startswith("Max core file size"))
             if core.split()[4:6] == ["0", "0"]:
@@ -143,3 +142,10 @@ def test_a_running_mnemo_cannot_dump_core() -> None:
         os.close(write_end)
         _out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
