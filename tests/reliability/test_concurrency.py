@@ -24,19 +24,18 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from mnemo_cli.crypto import secrets
-from mnemo_cli.embed.model_spec import EMBEDDED
 from mnemo_cli.log import lock
 from mnemo_cli.store.store import Store
 from tests.conftest import BINARY, REPO, run_mnemo
 from tests.reliability.conftest import scaled
+from tests.reliability.stub_embedder import STUB
 
 pytestmark = pytest.mark.slow
 
@@ -340,23 +339,3 @@ def test_a_compaction_between_two_head_reads_is_not_an_integrity_error(
     finally:
         reader.close()
     assert texts == {"the first memory", "the second memory, which the reader has not seen"}
-
-
-class _Stub:
-    """The embedded model's id and dimension, vectors from a hash of the text (no model load)."""
-
-    model_id = EMBEDDED.id
-    dimension = EMBEDDED.dimension
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        rows = [np.random.default_rng(list(text.encode())).standard_normal(self.dimension) for text in texts]
-        return np.array([row / np.linalg.norm(row) for row in rows], dtype=np.float32)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
-
-    def load(self) -> None:
-        pass
-
-
-STUB = _Stub()
