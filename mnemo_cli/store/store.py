@@ -602,8 +602,10 @@ class Store:
 
         now = time.time()
         before = now - values.parse_duration(older_than, what="--older-than").total_seconds() if older_than else None
+        if words is not None and not values.is_utf8(words):
+            raise UsageError("--query is not valid UTF-8 text")
         return self.state().catalog.select(
-            words=words, tags=tuple(tags), created_before=before, expired_at=now if expired else None
+            words=words, tags=values.check_tags(tags), created_before=before, expired_at=now if expired else None
         )
 
     def recall(

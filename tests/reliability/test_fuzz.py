@@ -946,6 +946,8 @@ def test_cli_option_values_through_the_real_cli(tally: Callable[[int], None], cl
         pytest.param(["recall", "x", "--tag", "\udcff"], id="recall-tag-not-utf8"),
         pytest.param(["recall", "x", "-k", "9" * 30], id="recall-k-huge"),
         pytest.param(["remember", "x", "--created-at", "9999-12-31", "--ttl", "1d"], id="expiry-after-9999"),
+        pytest.param(["prune", "--tag", "\ud800"], id="prune-tag-not-utf8"),
+        pytest.param(["forget", "--query", "\udcff", "--yes"], id="forget-query-not-utf8"),
     ],
 )
 def test_cli_values_that_once_crashed(
