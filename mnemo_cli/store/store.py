@@ -632,7 +632,8 @@ class Store:
             min_score=min_score,
         )
         request.check()
-        return recall(self.state(), self.embedder, request)
+        state = self.state()
+        return recall(state, self.embedder_for(state.model), request)
 
     def list_memories(
         self,
@@ -657,6 +658,47 @@ class Store:
     def all_links(self) -> list[Link]:
         return self.state().catalog.all_links()
 
+    def _rewrite_generation(
+        self, state: IndexState, before: Head, model: ModelSpec, vectors: dict[str, Any] | None = None
+    ) -> tuple[Head, int, int, list[str]]:
+        """Write the live memories and links as a new generation, switch HEAD to it (the commit
+        point) and remove the old files; with the writers' lock held and `state` caught up.
+
+        Each memory keeps its original `remember` body, or, given `vectors` (reindex), gets its
+        vector from there and `model`'s id. Returns (new HEAD, memories, links, files removed)."""
+        import time
+
+        journal = self.journal
+        live = {memory.id for memory in state.catalog.in_order()}
+        kept: list[bytes] = []
+        _anchor, bodies = journal.read(locked=True)
+        for body, _point in bodies:
+            record = record_codec.decode(body)
+            memory_id = record.fields.get("id")
+            if record.op != "remember" or memory_id not in live:
+                continue
+            live.discard(memory_id)  # the first record of an id is the memory
+            if vectors is not None:
+                fields = {**record.fields, "model": model.id}
+                body = record_codec.encode(Record("remember", fields, vector_blob(vectors[memory_id])))
+            kept.append(body)
+        memories = len(kept)
+        links = state.catalog.all_links()
+        kept += [record_codec.encode(Record("link", link.to_json())) for link in links]
+        marker = Record("compacted", {"at": values.normalise_time(None), "at_epoch": int(time.time())})
+        first = [record_codec.encode(marker)]
+        if model != EMBEDDED:  # the vectors kept come from it: the new generation says so
+            first.append(record_codec.encode(_model_record(model)))
+        new = journal.write_generation([*first, *kept], before.key_id, before.commit + 1)
+        journal.switch_to(new)
+        self._record_seen(new)
+        removed = journal.remove_orphans(new)
+        snapshot_file.remove_other_generations(self.path, new.gen)
+        state.load(locked=True)
+        if new.frames >= SNAPSHOT_EVERY:  # below that, replaying the log is cheaper than a snapshot
+            state.write_snapshot()
+        return new, memories, len(links), removed
+
     def compact(self, *, lock_wait: float | None = None) -> CompactReport:
         """Rewrite the live memories and links into a new log generation and delete the old one.
 
@@ -664,40 +706,15 @@ class Store:
         new generation is the commit point: a crash before it leaves the old store, after it the
         new one; leftovers are removed by the next writer. Holds the writers' lock throughout.
         """
-        import time
-
         state = self.state()  # loaded before the exclusive lock (loading takes the shared one)
-        journal = self.journal
-        with journal.exclusive(lock_wait):
+        with self.journal.exclusive(lock_wait):
             state.refresh(locked=True)
             before = self.head()
             bytes_before = _disk_bytes(self.path)
-            catalog = state.catalog
-            live = {memory.id for memory in catalog.in_order()}
-            kept: list[bytes] = []
-            _anchor, bodies = journal.read(locked=True)
-            for body, _point in bodies:
-                record = record_codec.decode(body)
-                if record.op == "remember" and record.fields.get("id") in live:
-                    live.discard(record.fields["id"])  # the first record of an id is the memory
-                    kept.append(body)
-            links = catalog.all_links()
-            kept += [record_codec.encode(Record("link", link.to_json())) for link in links]
-            marker = Record("compacted", {"at": values.normalise_time(None), "at_epoch": int(time.time())})
-            first = [record_codec.encode(marker)]
-            if state.model != EMBEDDED:  # the vectors kept come from it: the new generation says so
-                first.append(record_codec.encode(_model_record(state.model)))
-            new = journal.write_generation([*first, *kept], before.key_id, before.commit + 1)
-            journal.switch_to(new)
-            self._record_seen(new)
-            removed = journal.remove_orphans(new)
-            snapshot_file.remove_other_generations(self.path, new.gen)
-            state.load(locked=True)
-            if new.frames >= SNAPSHOT_EVERY:  # below that, replaying the log is cheaper than a snapshot
-                state.write_snapshot()
+            new, memories, links, removed = self._rewrite_generation(state, before, state.model)
         return CompactReport(
-            memories=len(kept) - len(links),
-            links=len(links),
+            memories=memories,
+            links=links,
             frames_before=before.frames,
             frames_after=new.frames,
             bytes_before=bytes_before,
@@ -736,31 +753,9 @@ class Store:
             if state.model.id != previous.id:
                 raise UsageError(f"another process reindexed the store (now {state.model.id}) meanwhile")
             before = self.head()
-            catalog = state.catalog
-            late = [m for m in catalog.in_order() if m.id not in vectors]
+            late = [m for m in state.catalog.in_order() if m.id not in vectors]
             vectors.update(zip((m.id for m in late), _embed(embedder, late, progress), strict=True))
-            live = {memory.id for memory in catalog.in_order()}
-            kept: list[bytes] = []
-            _anchor, bodies = journal.read(locked=True)
-            for body, _point in bodies:
-                record = record_codec.decode(body)
-                memory_id = record.fields.get("id")
-                if record.op == "remember" and memory_id in live:
-                    live.discard(memory_id)
-                    fields = {**record.fields, "model": spec.id}
-                    kept.append(record_codec.encode(Record("remember", fields, vector_blob(vectors[memory_id]))))
-            count = len(kept)
-            kept += [record_codec.encode(Record("link", link.to_json())) for link in catalog.all_links()]
-            marker = Record("compacted", {"at": values.normalise_time(None), "at_epoch": int(time.time())})
-            first = [record_codec.encode(marker), record_codec.encode(_model_record(spec))]
-            new = journal.write_generation([*first, *kept], before.key_id, before.commit + 1)
-            journal.switch_to(new)
-            self._record_seen(new)
-            journal.remove_orphans(new)
-            snapshot_file.remove_other_generations(self.path, new.gen)
-            state.load(locked=True)
-            if new.frames >= SNAPSHOT_EVERY:
-                state.write_snapshot()
+            _new, count, _links, _removed = self._rewrite_generation(state, before, spec, vectors)
         return ReindexReport(
             model=spec, previous=previous, memories=count, changed=True, seconds=time.perf_counter() - started
         )
