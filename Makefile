@@ -25,6 +25,10 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 	$(PIP) -e '.[dev]'
 	@touch $@
 
+$(VENV)/.bench-installed: $(VENV)/.dev-installed
+	$(PIP) -e '.[dev,bench]'
+	@touch $@
+
 test: dev
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
@@ -52,7 +56,7 @@ smoke: binary
 	HF_HUB_OFFLINE=1 MNEMO_BINARY=$(CURDIR)/dist/mnemo $(BIN)/python -m pytest tests/test_binary.py tests/cli
 
 # The binary is rebuilt first: the benchmarks time it beside the venv, and a stale one lies.
-bench: binary
+bench: binary $(VENV)/.bench-installed
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.storage
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.engine

@@ -17,36 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.corpus import SUBJECTS, TOPICS, synthetic
 from bench.measure import summary, time_process
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "engine.json"
-SUBJECTS = ["Dana", "Tom", "Maya", "the landlord", "my sister", "the team lead", "Dr. Reyes", "the neighbour"]
-VERBS = ["mentioned", "decided", "asked", "promised", "complained", "suggested", "confirmed", "forgot"]
-TOPICS = [
-    "the trip to Lisbon in May",
-    "switching the billing service to Postgres",
-    "a vegetarian dinner on Friday",
-    "the broken bike chain",
-    "renewing the passport before August",
-    "the book club reading list",
-    "moving the standup to 9:30",
-    "the tomato seedlings in the greenhouse",
-    "a new running route along the river",
-    "the quarterly tax filing",
-]
-
-
-def synthetic(n: int, seed: int = 11) -> list[dict]:
-    rng = random.Random(seed)
-    items = []
-    for i in range(n):
-        text = (
-            f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(TOPICS)}; note {i}, detail {rng.randrange(10**6)}."
-        )
-        day = 1 + i % 28
-        items.append({"text": text, "created_at": f"2025-{1 + i % 12:02d}-{day:02d}T10:00:00Z", "tags": [f"t{i % 7}"]})
-    return items
 
 
 def main() -> None:
