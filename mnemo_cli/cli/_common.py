@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from mnemo_cli import timings
 from mnemo_cli.cli import output
 
 if TYPE_CHECKING:
@@ -18,8 +19,9 @@ def unlocked_store() -> Iterator[Store]:
 
     The store's existence is checked before any secret is asked for.
     """
-    from mnemo_cli.store.secret_sources import unlock_secret
-    from mnemo_cli.store.store import Store
+    with timings.phase("imports"):
+        from mnemo_cli.store.secret_sources import unlock_secret
+        from mnemo_cli.store.store import Store
 
     path = Store.check_exists()
     store = Store.open(path, unlock_secret())
@@ -29,3 +31,4 @@ def unlocked_store() -> Iterator[Store]:
         for note in store.notes:
             output.warn(note)
         store.close()
+        timings.begin("render")  # what the command does after closing the store: print its output

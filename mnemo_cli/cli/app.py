@@ -6,6 +6,9 @@ fastembed, onnxruntime, usearch) inside the command function, never at module le
 
 from __future__ import annotations
 
+from mnemo_cli import timings  # first: the `import` timing starts when the command line begins loading
+
+# isort: split
 import os
 import sys
 import traceback
@@ -131,6 +134,7 @@ def run(args: list[str]) -> int:
 
 def main() -> None:
     """Console-script entry point."""
+    timings.main_started()
     os.umask(0o077)  # nothing mnemo creates is for other users' eyes
     _no_core_dumps()
     code = run(sys.argv[1:])
@@ -138,6 +142,7 @@ def main() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
+    timings.report()
     sys.exit(code)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mnemo_cli import timings
 from mnemo_cli.embed import folder_model, model_files
 from mnemo_cli.embed.model_spec import EMBEDDED, REGISTERED_PREFIX, ModelSpec, fastembed_models
 from mnemo_cli.errors import ModelError
@@ -55,12 +56,13 @@ class Embedder:
         """Load the model now (otherwise the first embedding does)."""
         if self._model is not None:
             return
-        if self.spec.kind == "embedded":
-            self._load_embedded()
-        elif self.spec.kind == "folder":
-            self._load_folder()
-        else:
-            self._model = _load_fastembed(self.spec.location, self._threads)
+        with timings.phase("model"):
+            if self.spec.kind == "embedded":
+                self._load_embedded()
+            elif self.spec.kind == "folder":
+                self._load_folder()
+            else:
+                self._model = _load_fastembed(self.spec.location, self._threads)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length float32 row per text, in order; shape (len(texts), dimension)."""
@@ -69,15 +71,17 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         self.load()
-        rows = list(self._model.embed(list(texts), batch_size=self._batch_size))
+        with timings.phase("embed"):
+            rows = list(self._model.embed(list(texts), batch_size=self._batch_size))
         return self._checked(np.asarray(rows, dtype=np.float32))
 
     def embed_query(self, text: str) -> np.ndarray:
         """The unit-length float32 vector of one query; shape (dimension,)."""
+        self.load()  # first: the model's libraries bring numpy, and its import counts as loading
         import numpy as np
 
-        self.load()
-        row = next(iter(self._model.query_embed(text)))
+        with timings.phase("embed"):
+            row = next(iter(self._model.query_embed(text)))
         return self._checked(np.asarray(row, dtype=np.float32)[None, :])[0]
 
     def _load_embedded(self) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from mnemo_cli import timings
 from mnemo_cli.embed.embedder import Embedder
 from mnemo_cli.errors import UsageError
 from mnemo_cli.graph.expand import expand as expand_links
@@ -62,18 +63,20 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     rankings: dict[str, list[tuple[int, float]]] = {}
     if query.mode in ("vector", "hybrid") and catalog.count():
         vector = embedder.embed_query(query.text)  # before state.vectors: onnxruntime loads first
+        with timings.phase("vectors"):  # the vector index, deserialised on first use
+            vectors = state.vectors
         if filtered:
             allowed = catalog.filtered_keys(query.tags, since, until)
             if len(allowed) <= EXACT_LIMIT:
-                rankings["vector"] = state.vectors.exact(vector, allowed, wanted)
+                rankings["vector"] = vectors.exact(vector, allowed, wanted)
             else:
                 keep = set(allowed)
-                found = state.vectors.search(vector, wanted * OVERSAMPLE)
+                found = vectors.search(vector, wanted * OVERSAMPLE)
                 rankings["vector"] = [(key, score) for key, score in found if key in keep][:wanted]
-        elif len(state.vectors) <= EXACT_LIMIT:
-            rankings["vector"] = state.vectors.exact_all(vector, wanted)
+        elif len(vectors) <= EXACT_LIMIT:
+            rankings["vector"] = vectors.exact_all(vector, wanted)
         else:
-            rankings["vector"] = state.vectors.search(vector, wanted)
+            rankings["vector"] = vectors.search(vector, wanted)
     if query.mode in ("lexical", "hybrid"):
         rankings["lexical"] = catalog.lexical(query.text, wanted, query.tags, since, until)
     hidden = catalog.hidden_keys(time.time())

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mnemo_cli import timings
 from mnemo_cli.crypto import aead, keyslots, secrets
 from mnemo_cli.crypto.kdf import KdfParams, check_creatable, params_for_profile
 from mnemo_cli.crypto.keyslots import KeySlot, KeySlotTable
@@ -227,7 +228,11 @@ class Store:
     @classmethod
     def open(cls, path: Path | None, secret: secrets.Secret, *, embedder: Embedder | None = None) -> Store:
         """Unlock the store at `path` (default: `$MNEMO_HOME`) with `secret`."""
-        path = store_path() if path is None else Path(path)
+        with timings.phase("unlock"):
+            return cls._unlock(store_path() if path is None else Path(path), secret, embedder)
+
+    @classmethod
+    def _unlock(cls, path: Path, secret: secrets.Secret, embedder: Embedder | None) -> Store:
         header = store_header.read(path)
         table, notes = keyslot_files.read(path, header.store_id)
         seen_before = seen.read_raw(header.store_id)  # before HEAD: see `seen.read_raw`
@@ -332,8 +337,10 @@ class Store:
     def state(self) -> IndexState:
         """The index state, loaded on first use and brought up to date with the log on every call."""
         if self._state is None:
-            self._state = IndexState(self.path, self.store_id, self._data_key, self.journal)
-            self._state.load()
+            with timings.phase("open"):
+                state = IndexState(self.path, self.store_id, self._data_key, self.journal)
+                state.load()
+            self._state = state
         else:
             self._state.refresh()
         return self._state
@@ -621,19 +628,20 @@ class Store:
         min_score: float | None = None,
     ) -> list[Hit]:
         """The memories that best answer `query`, best first (see docs/cli.md for the score scales)."""
-        request = Query(
-            text=query,
-            k=k,
-            mode=mode,
-            tags=tuple(tags),
-            since=_moment(since, "--since"),
-            until=_moment(until, "--until"),
-            expand=expand,
-            min_score=min_score,
-        )
-        request.check()
-        state = self.state()
-        return recall(state, self.embedder_for(state.model), request)
+        with timings.phase("search"):  # timings: what the phases nested in it (open, model, ...) leave
+            request = Query(
+                text=query,
+                k=k,
+                mode=mode,
+                tags=tuple(tags),
+                since=_moment(since, "--since"),
+                until=_moment(until, "--until"),
+                expand=expand,
+                min_score=min_score,
+            )
+            request.check()
+            state = self.state()
+            return recall(state, self.embedder_for(state.model), request)
 
     def list_memories(
         self,
