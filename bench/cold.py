@@ -1,0 +1,234 @@
+"""Cold `mnemo recall`, split into phases: start-up, argument parsing, unlock, open, model, query.
+
+Builds a store of N synthetic memories (10k by default; `bench.corpus` vectors through
+`CachedEmbedder`, so the build does not wait for the model) with two key slots: a keyfile and a
+passphrase at the default Argon2id parameters. Then runs, round-robin (drift on this shared
+machine hits every case alike), `mnemo recall QUERY -k 5` as a process from the venv and, when
+present, from the one-file binary, unlocked by `MNEMO_KEYFILE` and by `MNEMO_PASSPHRASE_FILE`,
+with `MNEMO_TIMINGS=1`, beside the baseline `mnemo --version`. Each run's wall time is measured
+from outside and its timings line (docs/cli.md, `MNEMO_TIMINGS`) parsed:
+
+- start-up = `process - main`: interpreter (or bootloader) start plus `import`, loading the CLI;
+- parsing = `main` minus the phases timed in the main thread: Typer parsing and dispatch;
+- then the phases (`imports`, `unlock`, `open`, `model`, `embed`, `vectors`, `search`, `render`);
+- exit = wall - `process`: interpreter shutdown after the report (and the spawn, which is small).
+
+Writes bench/results/cold.json (every run's raw figures); `cold_tables(result)` renders it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.corpus import CachedEmbedder, queries, synthetic, vectors
+from bench.measure import summary
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_MNEMO = ROOT / ".venv" / "bin" / "mnemo"
+BINARY = ROOT / "dist" / "mnemo"
+RESULTS = ROOT / "bench" / "results" / "cold.json"
+PREFIX = "mnemo: timings: "
+PASSPHRASE = "a cold benchmark passphrase"
+#: Rows of the table, in the order a process goes through them.
+PHASES = ("imports", "unlock", "open", "model", "embed", "vectors", "search", "render")
+#: The timings line's keys that are not phases of the main thread.
+TOTALS = ("import", "main", "process")
+TARGET_SECONDS = 0.6
+
+
+def build_store(work: Path, memories: int) -> dict[str, Path]:
+    """A store of `memories` synthetic memories with a keyfile slot and a default-Argon2id passphrase slot."""
+    from mnemo_cli.crypto import secrets
+    from mnemo_cli.memories import NewMemory
+    from mnemo_cli.store.store import Store
+
+    keyfile = work / "bench.key"
+    keyfile.write_bytes(os.urandom(32))
+    keyfile.chmod(0o600)
+    passfile = work / "bench.pass"
+    passfile.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    passfile.chmod(0o600)
+    key = secrets.keyfile(keyfile.read_bytes(), "bench")
+    path = work / "store"
+    Store.create(path, [key, secrets.passphrase(PASSPHRASE, "bench")], kdf="default", recovery=False).close()
+    items = synthetic(memories)
+    embedder = CachedEmbedder([item["text"] for item in items], vectors(memories))
+    with Store.open(path, key, embedder=embedder) as store:
+        store.remember_many([NewMemory(**item) for item in items])
+    return {"store": path, "keyfile": keyfile, "passfile": passfile}
+
+
+def cases(files: dict[str, Path], binary: Path | None) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Name → (argv without the query, extra environment)."""
+    keyfile = {"MNEMO_KEYFILE": str(files["keyfile"])}
+    passphrase = {"MNEMO_PASSPHRASE_FILE": str(files["passfile"])}
+    programs = {"venv": str(VENV_MNEMO)}
+    if binary is not None:
+        programs["binary"] = str(binary)
+    found: dict[str, tuple[list[str], dict[str, str]]] = {}
+    for kind, program in programs.items():
+        found[f"{kind}: mnemo --version"] = ([program, "--version"], {})
+        found[f"{kind}: recall, keyfile"] = ([program, "recall"], keyfile)
+        found[f"{kind}: recall, passphrase"] = ([program, "recall"], passphrase)
+    return found
+
+
+def run_once(argv: list[str], env: dict[str, str], query: str) -> dict:
+    """One process: its wall time (s) and its timings line (ms), or a failure that stops the benchmark."""
+    if argv[-1] == "recall":
+        argv = [*argv, query, "-k", "5"]
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - started
+    stderr = done.stderr.decode(errors="replace")
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {stderr.strip()}")
+    lines = [line for line in stderr.splitlines() if line.startswith(PREFIX)]
+    if not lines:
+        raise SystemExit(f"{argv[0]} wrote no timings line: is it older than MNEMO_TIMINGS? (make binary)")
+    return {"wall": wall, "timings": json.loads(lines[-1].removeprefix(PREFIX))}
+
+
+def timed(program: Path) -> bool:
+    """Whether `program` writes a timings line (a binary built before MNEMO_TIMINGS does not)."""
+    env = {**os.environ, "MNEMO_TIMINGS": "1"}
+    done = subprocess.run([str(program), "--version"], env=env, capture_output=True, text=True)
+    return done.returncode == 0 and PREFIX in done.stderr
+
+
+def derived(run: dict) -> dict[str, float]:
+    """One run's figures in ms: wall, start-up, import, parsing and every phase."""
+    t = run["timings"]
+    main_phases = {name: value for name, value in t.items() if name not in TOTALS and not name.startswith("bg:")}
+    figures = {
+        "wall": run["wall"] * 1000,
+        "startup": t["process"] - t["main"],
+        "import": t["import"],
+        "parsing": t["main"] - sum(main_phases.values()),
+        "main": t["main"],
+        "process": t["process"],
+        "exit": run["wall"] * 1000 - t["process"],
+    }
+    figures.update({name: value for name, value in t.items() if name not in TOTALS})
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--memories", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--binary", type=Path, default=BINARY, help="the one-file binary (default: dist/mnemo)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    for name in [n for n in os.environ if n.startswith("MNEMO_") and n != "MNEMO_CACHE_DIR"]:
+        del os.environ[name]  # no weakened KDF, no secret or store of the caller's
+    work = Path(tempfile.mkdtemp(prefix="mnemo-cold-"))
+    os.environ["MNEMO_STATE_DIR"] = str(work / "state")  # the bench's rollback records, not the user's
+    binary = args.binary if args.binary.is_file() else None
+    if binary is None:
+        print(f"{args.binary} not found: run `make binary` to include the binary", file=sys.stderr)
+    elif not timed(binary):
+        print(f"{args.binary} predates MNEMO_TIMINGS: run `make binary` to include it", file=sys.stderr)
+        binary = None
+
+    started = time.perf_counter()
+    files = build_store(work, args.memories)
+    print(f"built a store of {args.memories:,} memories in {time.perf_counter() - started:.0f} s")
+    env = {**os.environ, "MNEMO_HOME": str(files["store"]), "MNEMO_TIMINGS": "1"}
+    todo = cases(files, binary)
+    asked = queries(args.runs + 1)
+    for argv, extra in todo.values():  # page cache, model folder, first-run files
+        run_once(argv, {**env, **extra}, asked[-1])
+    runs: dict[str, list[dict]] = {name: [] for name in todo}
+    for i in range(args.runs):
+        for name, (argv, extra) in todo.items():
+            runs[name].append(run_once(argv, {**env, **extra}, asked[i]))
+
+    result = {
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "memories": args.memories,
+        "runs": args.runs,
+        "target_seconds": TARGET_SECONDS,
+        "cases": {name: {"runs": samples, "ms": stats(samples)} for name, samples in runs.items()},
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(cold_tables(result))
+
+
+def stats(samples: list[dict]) -> dict[str, dict]:
+    """Median and p95 (ms) of each figure over the runs (a phase a run skipped counts as 0 there)."""
+    figures = [derived(run) for run in samples]
+    names = list(dict.fromkeys(name for f in figures for name in f))
+    return {
+        name: {key: value for key, value in summary([f.get(name, 0.0) for f in figures]).items() if key != "samples"}
+        for name in names
+    }
+
+
+def cold_tables(result: dict) -> str:
+    """Markdown for docs/performance.md (suggested block: `<!-- generated:cold -->`)."""
+    cases = result["cases"]
+    recalls = [name for name in cases if "recall" in name]
+    rows = [
+        f"{result['memories']:,} synthetic memories (bench/cold.py), {result['runs']} runs per case, round-robin, "
+        f"on {result['machine']['platform']}, {result['machine']['cpus']} CPUs. Median / p95 in ms.",
+        "",
+        "| phase | " + " | ".join(f"`{name}`" for name in recalls) + " |",
+        "| --- |" + " ---: |" * len(recalls),
+    ]
+
+    def cell(name: str, figure: str) -> str:
+        row = cases[name]["ms"].get(figure)
+        if not row:
+            return "–"
+        digits = 1 if row["p95"] < 10 else 0
+        return f"{row['median']:.{digits}f} / {row['p95']:.{digits}f}"
+
+    labels = {
+        "startup": "start-up (process − main)",
+        "import": "… of which loading the CLI",
+        "parsing": "argument parsing (main − phases)",
+        **{phase: phase for phase in PHASES},
+    }
+    background = sorted({f for name in recalls for f in cases[name]["ms"] if f.startswith("bg:")})
+    labels.update({name: f"{name.removeprefix('bg:')} (background thread)" for name in background})
+    labels["process"] = "whole process (timings line)"
+    labels["exit"] = "exit (wall − process)"
+    labels["wall"] = "whole process (wall, from outside)"
+    for figure, label in labels.items():
+        rows.append(f"| {label} | " + " | ".join(cell(name, figure) for name in recalls) + " |")
+    baselines = [f"{name.split(':')[0]}: mnemo --version" for name in recalls]
+    rows.append("| baseline: `mnemo --version` (wall) | " + " | ".join(cell(b, "wall") for b in baselines) + " |")
+    rows += ["", "| budget | figure | met |", "| --- | ---: | :---: |"]
+    binary = cases.get("binary: recall, keyfile")
+    if binary is not None:
+        seconds = binary["ms"]["wall"]["median"] / 1000
+        rows.append(
+            f"| cold `mnemo recall` from the binary, keyfile, ≤ {result['target_seconds']} s | {seconds:.2f} s | "
+            f"{'yes' if seconds <= result['target_seconds'] else 'no'} |"
+        )
+    for name in recalls:
+        if name.endswith("keyfile"):
+            ms = cases[name]["ms"]
+            storage = ms["open"]["median"] + ms.get("vectors", {"median": 0.0})["median"]
+            model = ms["model"]["median"] + ms.get("bg:model", {"median": 0.0})["median"]
+            share = storage / model if model else float("inf")
+            rows.append(
+                f"| `{name}`: storage work (open + vectors) ≤ 20% of the model load | {share * 100:.0f}% | "
+                f"{'yes' if share <= 0.2 else 'no'} |"
+            )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    main()
