@@ -19,6 +19,7 @@ import typer
 
 from mnemo_cli import __version__
 from mnemo_cli.cli import (
+    agent_cmd,
     backup_cmd,
     compact_cmd,
     doctor_cmd,
@@ -94,6 +95,7 @@ app.command("reindex")(reindex_cmd.reindex)
 app.command("stats")(stats_cmd.stats)
 app.command("verify")(verify_cmd.verify)
 app.command("doctor")(doctor_cmd.doctor)
+app.add_typer(agent_cmd.app, name="agent")
 
 
 def run(args: list[str]) -> int:

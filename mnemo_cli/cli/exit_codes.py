@@ -6,6 +6,7 @@ Scripts depend on these numbers: never renumber, only add. Any other non-zero co
 from __future__ import annotations
 
 from mnemo_cli import errors
+from mnemo_cli.server.client import AgentNotRunning
 
 OK = 0
 INTERNAL = 1
@@ -23,6 +24,7 @@ EXIT_CODES: tuple[tuple[type[errors.MnemoError], int], ...] = (
     (errors.MemoryNotFound, 7),
     (errors.StorageIOError, 8),
     (errors.ModelError, 1),
+    (AgentNotRunning, 9),
 )
 
 #: What each code means, for the docs table and `--help` texts.
@@ -36,6 +38,7 @@ MEANINGS: dict[int, str] = {
     6: "store busy: another process held the lock past the wait limit",
     7: "memory not found",
     8: "I/O error: disk full, permission denied, ...",
+    9: "no agent is running for the store (`agent status`, `agent stop`)",
     130: "interrupted (Ctrl-C)",
 }
 

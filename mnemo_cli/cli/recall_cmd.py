@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from mnemo_cli.cli import output, render
+from mnemo_cli.cli import _delegate, output, render
 from mnemo_cli.cli._common import unlocked_store
 
 FORMATS = ("text", "json", "jsonl", "prompt")
@@ -54,10 +54,13 @@ def recall(
     fmt = "json" if json_output else fmt
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
-    with unlocked_store() as store:
-        hits = store.recall(
-            query, k=k, mode=mode, tags=tag or [], since=since, until=until, expand=expand, min_score=min_score
-        )
+    options: dict[str, Any] = dict(
+        k=k, mode=mode, tags=tag or [], since=since, until=until, expand=expand, min_score=min_score
+    )
+    hits = _delegate.recall(query, options)  # None: no agent runs for the store
+    if hits is None:
+        with unlocked_store() as store:
+            hits = store.recall(query, **options)
     if fmt == "json":
         render.json_array([hit.to_json() for hit in hits])
     elif fmt == "jsonl":

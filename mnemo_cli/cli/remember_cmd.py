@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mnemo_cli.cli import output
+from mnemo_cli.cli import _delegate, output
 from mnemo_cli.cli._common import unlocked_store
 
 
@@ -71,8 +71,10 @@ def remember(
     item = new_memory(
         text, tags=tag or [], meta=metadata, created_at=created_at, source=source, ttl=ttl, supersedes=supersedes
     )
-    with unlocked_store() as store:
-        report = store.remember_many([item], allow_duplicate=allow_duplicate, find_similar=True)
+    report = _delegate.remember(item, allow_duplicate=allow_duplicate, find_similar=True)  # None: no agent
+    if report is None:
+        with unlocked_store() as store:
+            report = store.remember_many([item], allow_duplicate=allow_duplicate, find_similar=True)
     if report.existing:
         memory = report.existing[0]
         output.warn(f"already remembered as {memory.id} (nothing stored; --allow-duplicate stores it again)")

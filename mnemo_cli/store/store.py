@@ -249,13 +249,7 @@ class Store:
             store._embedder = embedder
             store.notes.extend(notes)
             store.notes.extend(seen.observe(seen_before, header.store_id, data_key, head, table.seq))
-            stale = [s.slot_id for s in table.slots if s.key_id != slot.key_id]
-            if stale:
-                listed = ", ".join(map(str, stale))
-                store.notes.append(
-                    f"key slot(s) {listed} hold a data key the store no longer uses (an interrupted "
-                    f"`mnemo rekey --full`): run it again, or `mnemo key remove` them"
-                )
+            store.notes.extend(_stale_slots(table, slot))
             return store
         listed = ", ".join(str(s.slot_id) for s in retired)
         raise AuthenticationError(
@@ -263,6 +257,28 @@ class Store:
             "(replaced by `mnemo rekey --full`, or from one that was interrupted)",
             hint="unlock with a secret given to the newer key (or the older one, if the rekey did not finish)",
         )
+
+    def recheck(self) -> list[str]:
+        """`open`'s checks made again, without the key derivation, for a process that keeps the
+        store open across requests (the agent); returns the notes `open` would give now.
+
+        `AuthenticationError` when this unlock no longer speaks for the store: the key slot it was
+        unlocked with is gone or changed (a secret removed or replaced, a full rekey), or the folder
+        holds another store now."""
+        header = store_header.read(self.path)
+        if header.store_id != self.store_id:
+            raise AuthenticationError(f"{self.path} holds another store now")
+        table, notes = keyslot_files.read(self.path, self.store_id)
+        if self.unlocked_with not in table.slots:
+            raise AuthenticationError("the secret this store was unlocked with no longer opens it")
+        seen_before = seen.read_raw(self.store_id)  # before HEAD, as in `open`
+        try:
+            head = self.head()
+        except WrongKey:
+            raise AuthenticationError("the store's data key changed (a full rekey)") from None
+        self._table = table
+        notes.extend(seen.observe(seen_before, self.store_id, self._data_key, head, table.seq))
+        return notes + _stale_slots(table, self.unlocked_with)
 
     def close(self) -> None:
         self._journal = None
@@ -1032,6 +1048,17 @@ def _embed(embedder: Embedder, batch: Sequence[Memory], progress: Callable[[int]
         if progress is not None:
             progress(len(chunk))
     return vectors
+
+
+def _stale_slots(table: KeySlotTable, slot: KeySlot) -> list[str]:
+    stale = [s.slot_id for s in table.slots if s.key_id != slot.key_id]
+    if not stale:
+        return []
+    listed = ", ".join(map(str, stale))
+    return [
+        f"key slot(s) {listed} hold a data key the store no longer uses (an interrupted "
+        f"`mnemo rekey --full`): run it again, or `mnemo key remove` them"
+    ]
 
 
 def _model_record(spec: ModelSpec) -> Record:

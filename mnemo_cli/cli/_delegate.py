@@ -1,0 +1,83 @@
+"""`recall` and `remember` through the store's agent when one runs, with the output of running alone.
+
+Each function returns None when no agent took the request (none runs for the store, it declined,
+or `MNEMO_NO_AGENT` is set): the command then does the work itself. Otherwise it prints the
+agent's notes as warnings, as `unlocked_store` prints the store's, and returns the result, or
+raises the agent's error as the same kind of error with the same message and hint. The command
+renders the result with its own code, so stdout, stderr and the exit code are those it would
+have given without the agent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from mnemo_cli.cli import output
+
+if TYPE_CHECKING:
+    from mnemo_cli.memories import Hit, NewMemory
+    from mnemo_cli.store.store import RememberReport
+
+
+def recall(query: str, options: dict[str, Any]) -> list[Hit] | None:
+    """`Store.recall(query, **options)` in the agent."""
+    from mnemo_cli.server import protocol
+
+    result = _ask("recall", {"query": query, **options, "tags": list(options["tags"])})
+    if result is None:
+        return None
+    return [protocol.hit_from_wire(hit) for hit in result["hits"]]
+
+
+def remember(item: NewMemory, *, allow_duplicate: bool, find_similar: bool) -> RememberReport | None:
+    """`Store.remember_many([item], ...)` in the agent."""
+    params = {
+        "text": item.text,
+        "tags": list(item.tags),
+        "meta": dict(item.meta or {}),
+        "created_at": _moment(item.created_at),
+        "source": item.source,
+        "expires_at": _moment(item.expires_at),
+        "supersedes": item.supersedes,
+        "allow_duplicate": allow_duplicate,
+        "find_similar": find_similar,
+    }
+    result = _ask("remember", params)
+    if result is None:
+        return None
+    from mnemo_cli.server.protocol import memory_from_wire
+    from mnemo_cli.store.store import RememberReport
+
+    return RememberReport(
+        added=[memory_from_wire(m) for m in result["added"]],
+        skipped=list(result["skipped"]),
+        existing=[memory_from_wire(m) for m in result["existing"]],
+        similar=[(memory_from_wire(new), memory_from_wire(old), score) for new, old, score in result["similar"]],
+        links_added=result["links_added"],
+    )
+
+
+def _ask(op: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    from mnemo_cli.server import client, protocol
+
+    if client.disabled():
+        return None
+    try:
+        response = client.request(op, params)
+    except client.Unavailable:
+        return None
+    for note in response.notes:
+        output.warn(note)
+    if response.error is not None:
+        raise protocol.error_from_wire(response.error)
+    return response.result
+
+
+def _moment(value: str | datetime | None) -> str | None:
+    """A time as the store will write it (a datetime cannot travel as JSON)."""
+    if isinstance(value, datetime):
+        from mnemo_cli.store.values import normalise_time
+
+        return normalise_time(value)
+    return value

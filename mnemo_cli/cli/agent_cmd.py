@@ -1,0 +1,183 @@
+"""`mnemo agent start|stop|status`: keep the store unlocked and the model loaded between commands.
+
+The agent itself lives in `mnemo_cli/server/`; this module unlocks the store for it, detaches it
+and reports on it. `recall` and `remember` find it by themselves (`cli/_delegate.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from mnemo_cli.cli import output
+
+app = typer.Typer(
+    name="agent",
+    help="Keep the store unlocked and the model loaded between commands, like gpg-agent.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+@app.command("start")
+def agent_start(
+    idle_timeout: Annotated[
+        str, typer.Option("--idle-timeout", help="Exit after this long without a command: 30s, 10m, 1h.")
+    ] = "10m",
+    foreground: Annotated[
+        bool, typer.Option("--foreground", help="Serve from this process (for a service manager); do not detach.")
+    ] = False,
+) -> None:
+    """Start the store's agent: unlock the store once, then answer recall and remember warm.
+
+    The secret comes from the usual sources (MNEMO_KEYFILE, MNEMO_PASSPHRASE_FILE, ... or a
+    prompt). The agent detaches and keeps the unlocked store and the loaded model in memory,
+    behind a socket only your user can use, until it goes unused for --idle-timeout, `mnemo agent
+    stop`, or the secret it was unlocked with stops opening the store. While it runs, `mnemo
+    recall` and `mnemo remember` for this store go through it, with the same output, and need no
+    secret (MNEMO_NO_AGENT=1 turns that off). Prints where it listens; an agent already running
+    for the store is left as it is.
+
+    Example: mnemo agent start --idle-timeout 1h && mnemo recall "what did Dana say?"
+
+    Exit codes: 0 started (or already running); 2 bad option; 3 wrong or missing secret; 4 no
+    store; 5 integrity failure; 8 the socket's folder is not private to you.
+    """
+    from mnemo_cli.errors import UsageError
+    from mnemo_cli.server import agent, client, daemon, sockets
+    from mnemo_cli.server.warm import WarmStore
+    from mnemo_cli.store.secret_sources import unlock_secret
+    from mnemo_cli.store.store import Store
+
+    seconds = _seconds(idle_timeout)
+    if not sockets.supported():
+        raise UsageError("the agent needs Unix sockets with peer credentials (Linux)")
+    where = client.target(Store.check_exists())
+    running = client.status(where.store)
+    if running is not None:
+        output.emit_lines([_already(running)])
+        return
+    store = Store.open(where.store, unlock_secret())
+    try:
+        for note in store.notes:
+            output.warn(note)
+        store.notes.clear()
+        listener = agent.listen(where.socket)
+    except agent.AlreadyRunning:
+        store.close()
+        output.emit_lines([_already(client.status(where.store) or {"socket": str(where.socket)})])
+        return
+    except BaseException:
+        store.close()
+        raise
+    agent.absolute_settings()  # the agent runs from /: relative folders must not change meaning
+    settings = client.settings()
+
+    def run(ready: Any) -> None:
+        warm = WarmStore(store)
+        agent.Agent(warm, listener, where.socket, idle_timeout=seconds, settings=settings).serve(ready)
+
+    def started(pid: int) -> str:
+        return f"agent listening on {where.socket} (pid {pid}, idle timeout {_duration(seconds)})"
+
+    if foreground:
+        import os
+        import sys
+
+        def ready() -> None:
+            output.emit_lines([started(os.getpid())])
+            sys.stdout.flush()
+
+        run(ready)
+        return
+    try:
+        pid = daemon.detach(run)
+    finally:
+        listener.close()  # this process's copies; the agent keeps its own
+        store.close()
+    output.emit_lines([started(pid)])
+
+
+@app.command("stop")
+def agent_stop() -> None:
+    """Stop the store's agent: it finishes what it is answering, removes its socket and exits.
+
+    Exit codes: 0 stopped; 9 no agent is running for the store.
+    """
+    import time
+
+    from mnemo_cli.server import client
+
+    where = client.target()
+    pid = client.stop(where.store)
+    if pid is None:
+        raise _not_running(where.store)
+    deadline = time.monotonic() + 10
+    while where.socket.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    output.emit_lines([f"stopped the agent (pid {pid})"])
+
+
+@app.command("status")
+def agent_status(
+    json_output: Annotated[bool, typer.Option("--json", help="Print the status as one JSON document.")] = False,
+) -> None:
+    """Show whether an agent runs for the store: its pid, socket, idle timeout and model.
+
+    Exit codes: 0 an agent is running; 9 none is (with --json, {"running": false, ...} is
+    printed first).
+    """
+    from mnemo_cli.server import client
+
+    where = client.target()
+    info = client.status(where.store)
+    if info is None:
+        if json_output:
+            output.emit_json({"running": False, "store": str(where.store), "socket": str(where.socket)})
+        raise _not_running(where.store)
+    if json_output:
+        output.emit_json({"running": True, **info})
+        return
+    model = info["model"]
+    if info.get("model_id"):
+        model += f" ({info['model_id']})"
+    if info.get("model_error"):
+        model += f": {info['model_error']}"
+    output.emit_lines(
+        [
+            f"agent running for {info['store']} (pid {info['pid']}, since {info['started_at']})",
+            f"socket: {info['socket']}",
+            f"idle timeout: {_duration(info['idle_timeout'])} (idle for {_duration(info['idle_seconds'])})",
+            f"model: {model}",
+        ]
+    )
+
+
+def _seconds(text: str) -> float:
+    from mnemo_cli.errors import UsageError
+    from mnemo_cli.store import values
+
+    seconds = values.parse_duration(text, what="--idle-timeout").total_seconds()
+    if seconds <= 0:
+        raise UsageError("--idle-timeout must be longer than 0s")
+    return seconds
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    for unit, size in (("h", 3600), ("m", 60)):
+        if whole >= size and whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"
+
+
+def _already(info: dict[str, Any]) -> str:
+    pid = f" (pid {info['pid']})" if "pid" in info else ""
+    return f"agent already running on {info['socket']}{pid}"
+
+
+def _not_running(store: Any) -> Exception:
+    from mnemo_cli.server.client import AgentNotRunning
+
+    return AgentNotRunning(f"no agent is running for {store}", hint="start one with `mnemo agent start`")
