@@ -60,6 +60,7 @@ bench: binary $(VENV)/.bench-installed
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.storage
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.engine
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.scale
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.quality.evaluate
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.near_duplicates
 	$(BIN)/python bench/render.py

@@ -1,4 +1,6 @@
-"""Engine benchmark at 10k memories: import throughput, warm and cold recall, disk per memory.
+"""Engine benchmark at 10k memories: import throughput, cold `mnemo recall` processes, compaction,
+`rekey --full` and `reindex`. Warm recall, disk per memory and open time are bench/scale.py's (at
+10k and 100k).
 
 Baselines measured in the same run: raw embedding throughput of the same texts (what import can at
 best reach), and a `mnemo --version` process (what any cold command pays before it works). The
@@ -11,13 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from bench.corpus import SUBJECTS, TOPICS, synthetic
+from bench.corpus import queries, synthetic
 from bench.measure import summary, time_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +29,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--memories", type=int, default=10_000)
     parser.add_argument("--cold-runs", type=int, default=10)
-    parser.add_argument("--warm-queries", type=int, default=200)
     args = parser.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -48,6 +48,7 @@ def main() -> None:
     raw_seconds = time.perf_counter() - started
 
     work = Path(tempfile.mkdtemp(prefix="mnemo-engine-"))
+    os.environ["MNEMO_STATE_DIR"] = str(work / "state")  # rollback records (store/seen.py) stay in here
     keyfile_path = work / "bench.key"
     keyfile_path.write_bytes(os.urandom(32))
     keyfile_path.chmod(0o600)
@@ -59,22 +60,6 @@ def main() -> None:
     store.remember_many([NewMemory(**item) for item in items])
     import_seconds = time.perf_counter() - started
 
-    rng = random.Random(3)
-    queries = [f"what did {rng.choice(SUBJECTS)} say about {rng.choice(TOPICS)}?" for _ in range(args.warm_queries)]
-    store.recall(queries[0])  # load the index once
-    warm_total, warm_search = [], []
-    for query in queries:
-        started = time.perf_counter()
-        store.recall(query, k=5)
-        warm_total.append(time.perf_counter() - started)
-    vector = embedder.embed_query(queries[0])
-    state = store.state()
-    for _ in queries:
-        started = time.perf_counter()
-        state.vectors.search(vector, 100)
-        state.catalog.lexical(queries[0], 100)
-        warm_search.append(time.perf_counter() - started)
-    disk = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     # Compaction after forgetting a tenth of the memories.
     doomed = [m.id for i, m in enumerate(store.memories()) if i % 10 == 0]
     store.forget(doomed)
@@ -83,15 +68,15 @@ def main() -> None:
     compaction = store.compact()
     compact_seconds = time.perf_counter() - started
     store.close()
-    raw_bytes = sum(len(t.encode()) + 64 + 384 * 4 for t in texts)  # text + tags/date/id + f32 vector
 
     env = {**os.environ, "MNEMO_HOME": str(path), "MNEMO_KEYFILE": str(keyfile_path)}
     commands = {"venv: mnemo --version": [str(ROOT / ".venv" / "bin" / "mnemo"), "--version"]}
-    commands["venv: mnemo recall"] = [str(ROOT / ".venv" / "bin" / "mnemo"), "recall", queries[1], "-k", "5"]
+    query = queries(2)[1]
+    commands["venv: mnemo recall"] = [str(ROOT / ".venv" / "bin" / "mnemo"), "recall", query, "-k", "5"]
     binary = ROOT / "dist" / "mnemo"
     if binary.is_file():
         commands["binary: mnemo --version"] = [str(binary), "--version"]
-        commands["binary: mnemo recall"] = [str(binary), "recall", queries[1], "-k", "5"]
+        commands["binary: mnemo recall"] = [str(binary), "recall", query, "-k", "5"]
     for argv in commands.values():
         time_process(argv, env)
     cold: dict[str, list[float]] = {name: [] for name in commands}
@@ -124,8 +109,6 @@ def main() -> None:
         "raw_embedding_per_second": args.memories / raw_seconds,
         "import_per_second": args.memories / import_seconds,
         "import_vs_raw": raw_seconds / import_seconds,
-        "warm_recall": summary(warm_total),
-        "warm_search_only": summary(warm_search),
         "cold": {name: summary(samples) for name, samples in cold.items()},
         "compaction": {
             "forgotten": len(doomed),
@@ -137,9 +120,6 @@ def main() -> None:
         },
         "rekey": {"seconds": rekey_seconds, "records": rekeyed.frames, "compact_seconds": compact_seconds},
         "reindex": {"seconds": reindex_seconds, "memories": reindexed.memories, "raw_seconds": raw_seconds},
-        "disk_bytes": disk,
-        "disk_per_memory": disk / args.memories,
-        "raw_bytes_per_memory": raw_bytes / args.memories,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -147,12 +127,8 @@ def main() -> None:
         f"raw embedding {result['raw_embedding_per_second']:.0f}/s, import {result['import_per_second']:.0f}/s "
         f"({result['import_vs_raw']:.2f} of raw)"
     )
-    print(
-        f"warm recall p50 {summary(warm_total)['median'] * 1000:.1f} ms p95 {summary(warm_total)['p95'] * 1000:.1f} ms"
-    )
     for name, samples in cold.items():
         print(f"{name}: median {statistics.median(samples) * 1000:.0f} ms")
-    print(f"disk {result['disk_per_memory']:.0f} B/memory vs raw {result['raw_bytes_per_memory']:.0f} B")
     c = result["compaction"]
     print(
         f"compact after forgetting {c['forgotten']}: {c['seconds']:.2f} s, {c['bytes_before']} -> {c['bytes_after']} B"
