@@ -61,9 +61,11 @@ bench: binary $(VENV)/.bench-installed
 	$(BIN)/python -m bench.storage
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.engine
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.scale
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.cold
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.peers
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.quality.evaluate
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.near_duplicates
-	$(BIN)/python bench/render.py
+	$(BIN)/python -m bench.render
 
 lock: dev
 	(echo "# Versions tested together (CI installs with -c constraints.txt). Regenerate: make lock"; \

@@ -8,11 +8,14 @@ import re
 import sys
 from pathlib import Path
 
+from bench.cold import cold_tables
+from bench.peers import peer_tables
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 #: Results a fresh checkout may lack until its first full `make bench` (scale embeds 100k texts
 #: once): their blocks keep what they say until then.
-OPTIONAL = {"scale"}
+OPTIONAL = {"scale", "cold", "peers"}
 
 
 def startup_tables(result: dict) -> str:
@@ -277,6 +280,8 @@ def main() -> int:
         "storage": storage_tables,
         "engine": engine_tables,
         "scale": scale_tables,
+        "cold": cold_tables,
+        "peers": peer_tables,
         "quality": quality_tables,
     }
     blocks = {}
