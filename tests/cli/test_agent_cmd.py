@@ -1,0 +1,297 @@
+"""`mnemo agent` through real processes: start, status, stop, idle exit, a killed agent's stale
+socket, and recall and remember through the agent giving the bytes they give without it.
+
+Commands sent to the agent run without MNEMO_PASSPHRASE: had one run by itself, it would have
+failed for want of a secret. The same commands run by themselves get `MNEMO_NO_AGENT=1`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import from_template, new_store
+from tests.conftest import BINARY, run_mnemo
+
+pytestmark = pytest.mark.slow
+
+PW = "agent test passphrase"
+PHYSICIAN = "1111aaaa1111aaaa1111aaaa1111aaaa"
+DANA = "2222bbbb2222bbbb2222bbbb2222bbbb"
+QUOKKA = "3333cccc3333cccc3333cccc3333cccc"
+LINES = [
+    {"type": "memory", "id": PHYSICIAN, "text": "Physician confirmed blood pressure was normal",
+     "created_at": "2025-01-10T09:00:00Z", "tags": ["medical"], "meta": {}, "source": None},
+    {"type": "memory", "id": DANA, "text": "Dana prefers email over phone calls",
+     "created_at": "2025-06-01T12:00:00Z", "tags": ["people", "work"], "meta": {"project": "quill"}, "source": None},
+    {"type": "memory", "id": QUOKKA, "text": "The quokka at the Perth zoo was adorable",
+     "created_at": "2025-09-20T08:30:00Z", "tags": ["travel"], "meta": {}, "source": "postcard"},
+    {"type": "link", "src": QUOKKA, "dst": DANA, "rel": "caused", "created_at": "2025-09-21T00:00:00Z"},
+]  # fmt: skip
+LISTENING = re.compile(r"^agent listening on (\S+) \(pid (\d+), idle timeout (\S+)\)\n$")
+
+
+@pytest.fixture(autouse=True)
+def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private, short XDG_RUNTIME_DIR; every agent a test started is killed at its end."""
+    folder = Path(tempfile.mkdtemp(prefix="mx", dir="/tmp"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    yield folder
+    for pid in STARTED:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    STARTED.clear()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+STARTED: list[int] = []
+
+
+@pytest.fixture
+def corpus(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    def build(env: dict[str, str]) -> None:
+        done = run_mnemo("import", "-", env=env, input="".join(json.dumps(line) + "\n" for line in LINES))
+        assert done.returncode == 0, done.stderr
+
+    return from_template(template, PW, monkeypatch, build)
+
+
+def alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for a parent that does not reap (the agent is detached)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def start(*args: str) -> tuple[int, Path]:
+    done = run_mnemo("agent", "start", *args)
+    assert done.returncode == 0, done.stderr
+    match = LISTENING.match(done.stdout)
+    assert match, done.stdout
+    pid = int(match[2])
+    STARTED.append(pid)
+    return pid, Path(match[1])
+
+
+@pytest.fixture
+def agent(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """An agent for the corpus store, and no passphrase in the environment from now on."""
+    pid, _socket = start("--idle-timeout", "5m")
+    monkeypatch.delenv("MNEMO_PASSPHRASE")
+    yield pid
+    run_mnemo("agent", "stop")
+
+
+def alone(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run_mnemo(*args, input=input, env={"MNEMO_NO_AGENT": "1", "MNEMO_PASSPHRASE": PW})
+
+
+def test_start_status_stop(corpus: Path, runtime: Path) -> None:
+    pid, socket_path = start("--idle-timeout", "10m")
+    assert socket_path.parent == runtime / "mnemo" and socket_path.is_socket()
+    assert oct(socket_path.stat().st_mode & 0o777) == "0o600"
+    assert oct(socket_path.parent.stat().st_mode & 0o777) == "0o700"
+    assert alive(pid)
+
+    status = run_mnemo("agent", "status", "--json")
+    assert status.returncode == 0, status.stderr
+    info = json.loads(status.stdout)
+    assert info["schema_version"] == 1 and info["running"] is True
+    assert info["pid"] == pid and info["socket"] == str(socket_path) and info["idle_timeout"] == 600
+    assert info["store"] == str(corpus.resolve()) and info["model"] in ("loading", "loaded")
+    assert wait_for(lambda: json.loads(run_mnemo("agent", "status", "--json").stdout)["model"] == "loaded", 120)
+    text = run_mnemo("agent", "status").stdout.splitlines()
+    assert text[0].startswith(f"agent running for {corpus.resolve()} (pid {pid}, since ")
+    assert text[1:] == [
+        f"socket: {socket_path}",
+        text[2],
+        "model: loaded (all-MiniLM-L6-v2-onnx-int8)",
+    ]
+    assert re.fullmatch(r"idle timeout: 10m \(idle for \d+s\)", text[2])
+
+    again = run_mnemo("agent", "start")  # already running: left as it is
+    assert again.returncode == 0 and again.stdout == f"agent already running on {socket_path} (pid {pid})\n"
+
+    stopped = run_mnemo("agent", "stop")
+    assert stopped.returncode == 0 and stopped.stdout == f"stopped the agent (pid {pid})\n"
+    assert not socket_path.exists()
+    assert wait_for(lambda: not alive(pid))
+
+
+def test_status_and_stop_with_no_agent_exit_9(corpus: Path, runtime: Path) -> None:
+    status = run_mnemo("agent", "status", "--json")
+    assert status.returncode == 9
+    assert json.loads(status.stdout) == {
+        "schema_version": 1,
+        "running": False,
+        "store": str(corpus.resolve()),
+        "socket": json.loads(status.stdout)["socket"],
+    }
+    assert status.stderr == (
+        f"mnemo: error: no agent is running for {corpus.resolve()}\nmnemo: hint: start one with `mnemo agent start`\n"
+    )
+    stop = run_mnemo("agent", "stop")
+    assert (stop.returncode, stop.stdout, stop.stderr) == (9, "", status.stderr)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["quokka", "--json"],
+        ["how should I contact Dana?", "--format", "prompt"],
+        ["how should I contact Dana?"],
+        ["quokka", "--mode", "lexical", "--expand", "1", "--format", "jsonl"],
+        ["quokka", "--expand", "1", "-k", "1"],
+        ["2025", "--mode", "vector", "--tag", "work", "--since", "2025-05-01"],
+        ["nothing matches this", "--mode", "lexical", "--json"],
+        ["   "],  # errors: the same line and exit code
+        ["quokka", "--mode", "fuzzy"],
+        ["quokka", "--until", "yesterday-ish"],
+        ["quokka", "--min-score", "nan"],  # JSON cannot carry it: runs by itself, then fails there
+    ],
+    ids=["json", "prompt", "text", "jsonl-expand", "text-expand", "filters", "none", "empty", "mode", "until", "nan"],
+)
+def test_recall_through_the_agent_gives_the_same_bytes(agent: int, args: list[str]) -> None:
+    through = run_mnemo("recall", *args)
+    by_itself = alone("recall", *args)
+    if args[-1] == "nan":  # not sent: no secret to run it alone with
+        assert through.returncode == 3
+        return
+    assert (through.returncode, through.stdout, through.stderr) == (
+        by_itself.returncode,
+        by_itself.stdout,
+        by_itself.stderr,
+    )
+    assert through.stdout or through.stderr
+
+
+def test_remember_through_the_agent_is_stored_once_and_seen_by_itself(agent: int) -> None:
+    done = run_mnemo("remember", "Booked the flight to Lisbon", "--tag", "travel", "--meta", "seat=12A")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and re.fullmatch(r"[0-9a-f]{32}\n", done.stdout)
+    memory_id = done.stdout.strip()
+
+    listed = json.loads(alone("list", "--json").stdout)
+    assert [m["id"] for m in listed if m["text"] == "Booked the flight to Lisbon"] == [memory_id]
+    assert json.loads(alone("recall", "Lisbon flight", "-k", "1", "--json").stdout)[0]["id"] == memory_id
+
+    # The same text again: nothing stored, a warning, the stored id; byte for byte as by itself.
+    for args in (["remember", "Booked the flight to Lisbon"], ["remember", "-", "--json"]):
+        text = "Booked the flight to Lisbon\n"
+        through, by_itself = run_mnemo(*args, input=text), alone(*args, input=text)
+        assert (through.returncode, through.stdout, through.stderr) == (0, by_itself.stdout, by_itself.stderr)
+        assert through.stderr.startswith(f"mnemo: warning: already remembered as {memory_id}")
+    assert len(json.loads(alone("list", "--json").stdout)) == 4
+
+    # Errors the store finds come back as the same line and code.
+    for args in (["remember", "x", "--supersedes", "ffff"], ["remember", "x", "--supersedes", "22"]):
+        through, by_itself = run_mnemo(*args), alone(*args)
+        assert (through.returncode, through.stdout, through.stderr) == (
+            by_itself.returncode,
+            by_itself.stdout,
+            by_itself.stderr,
+        )
+        assert through.returncode in (2, 7)
+
+
+def test_a_write_by_itself_is_seen_through_the_agent(agent: int) -> None:
+    done = alone("remember", "The zebra crossing near the office was repainted")
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(run_mnemo("recall", "zebra crossing", "--mode", "lexical", "--json").stdout)
+    assert [hit["id"] for hit in hits] == [done.stdout.strip()]
+
+
+def test_no_agent_env_turns_it_off(agent: int) -> None:
+    done = run_mnemo("recall", "quokka", env={"MNEMO_NO_AGENT": "1"})
+    assert done.returncode == 3 and "no secret given" in done.stderr
+
+
+def test_an_idle_agent_exits_and_removes_its_socket(corpus: Path) -> None:
+    pid, socket_path = start("--idle-timeout", "1s")
+    assert wait_for(lambda: not socket_path.exists())
+    assert wait_for(lambda: not alive(pid))
+    assert run_mnemo("agent", "status").returncode == 9
+
+
+def test_a_killed_agent_leaves_a_stale_socket_that_is_ignored_and_replaced(corpus: Path) -> None:
+    pid, socket_path = start()
+    os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: not alive(pid))
+    assert socket_path.is_socket()  # left behind
+    through = run_mnemo("recall", "quokka", "--json")  # runs by itself (MNEMO_PASSPHRASE is set)
+    assert through.returncode == 0 and through.stderr == ""
+    assert through.stdout == alone("recall", "quokka", "--json").stdout
+    assert run_mnemo("agent", "status").returncode == 9
+    new_pid, new_socket = start()
+    assert new_pid != pid and new_socket == socket_path
+    assert json.loads(run_mnemo("agent", "status", "--json").stdout)["pid"] == new_pid
+
+
+def test_an_agent_does_not_answer_for_the_store_that_replaced_its_own(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    start()
+    corpus.rename(tmp_path / "old")
+    new_store(PW, monkeypatch)  # another store, same path, same passphrase
+    assert alone("remember", "only in the new store").returncode == 0
+    through = run_mnemo("recall", "store", "--json", "--mode", "lexical")
+    assert through.returncode == 0, through.stderr
+    assert [hit["text"] for hit in json.loads(through.stdout)] == ["only in the new store"]
+
+
+def test_start_refuses_a_wrong_secret_and_a_missing_store(corpus: Path, runtime: Path) -> None:
+    wrong = run_mnemo("agent", "start", env={"MNEMO_PASSPHRASE": "not it"})
+    assert wrong.returncode == 3 and wrong.stdout == ""
+    assert not list(runtime.glob("mnemo/*.sock"))
+    missing = run_mnemo("agent", "start", env={"MNEMO_HOME": str(corpus.parent / "nowhere")})
+    assert missing.returncode == 4
+
+
+@pytest.mark.parametrize("value", ["10", "0s", "soon"])
+def test_a_bad_idle_timeout_is_a_usage_error(corpus: Path, value: str) -> None:
+    done = run_mnemo("agent", "start", "--idle-timeout", value)
+    assert done.returncode == 2 and "--idle-timeout" in done.stderr
+
+
+def test_foreground_serves_until_sigterm(corpus: Path) -> None:
+    command = [BINARY] if BINARY else [sys.executable, "-m", "mnemo_cli"]
+    proc = subprocess.Popen(
+        [*command, "agent", "start", "--foreground", "--idle-timeout", "1m"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        match = LISTENING.match(proc.stdout.readline())
+        assert match and int(match[2]) == proc.pid
+        assert json.loads(run_mnemo("agent", "status", "--json").stdout)["pid"] == proc.pid
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        assert not Path(match[1]).exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
