@@ -3,8 +3,9 @@
 A diagnostic, off by default. With `MNEMO_TIMINGS` unset, `phase(name)` hands back one shared
 do-nothing context manager (a function call, no clock read, nothing stored). With it set, each
 phase's wall time is added up per name, *excluding* phases nested inside it in the same thread, so
-one thread's phases never count a moment twice; `report()` (called once, by `main()` in
-`cli/app.py`) then writes one line to stderr:
+one thread's phases never count a moment twice. A phase timed in another thread than the main one
+is reported as `bg:<name>`. `report()` (called once, by `main()` in `cli/app.py`) then writes one
+line to stderr:
 
     mnemo: timings: {"unlock": 1.2, "open": 30.5, ..., "import": 60.1, "main": 512.3, "process": 590.0}
 
@@ -12,8 +13,8 @@ Besides the phases (ms): `import`, from this module's import (the first thing th
 imports) to `main()`; `main`, from `main()` entry to the report; `process`, from the process start
 to the report. The start is field 22 of /proc/<pid>/stat (clock ticks since boot, on the kernel's
 CLOCK_BOOTTIME; resolution one tick, 10 ms on Linux), and in the one-file binary that of the
-bootloader process that unpacked it, so `process - main` is the whole start-up. Phases run by a
-background thread overlap the main thread's: their sum can exceed `main`.
+bootloader process that unpacked it, so `process - main` is the whole start-up. `bg:` phases
+overlap the main thread's: only the main thread's phases add up to at most `main`.
 
 Leaf module: imports nothing of mnemo and only cheap standard modules, so every layer may use it.
 """
@@ -70,8 +71,9 @@ class _Phase:
         stack.pop()
         if stack:
             stack[-1].nested += elapsed
+        name = self.name if threading.current_thread() is threading.main_thread() else "bg:" + self.name
         with _lock:
-            _totals[self.name] = _totals.get(self.name, 0.0) + elapsed - self.nested
+            _totals[name] = _totals.get(name, 0.0) + elapsed - self.nested
 
 
 def enabled() -> bool:

@@ -14,17 +14,18 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def unlocked_store() -> Iterator[Store]:
+def unlocked_store(*, preload_model: bool = False) -> Iterator[Store]:
     """The store at `$MNEMO_HOME` (or the default place), unlocked from the configured secret source.
 
-    The store's existence is checked before any secret is asked for.
+    The store's existence is checked before any secret is asked for. `preload_model`: the command
+    will embed, so the model loads in the background from the unlock on (`Store.open`).
     """
     with timings.phase("imports"):
         from mnemo_cli.store.secret_sources import unlock_secret
         from mnemo_cli.store.store import Store
 
     path = Store.check_exists()
-    store = Store.open(path, unlock_secret())
+    store = Store.open(path, unlock_secret(), preload_model=preload_model)
     try:
         yield store
     finally:

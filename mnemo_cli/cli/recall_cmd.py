@@ -59,7 +59,7 @@ def recall(
     )
     hits = _delegate.recall(query, options)  # None: no agent runs for the store
     if hits is None:
-        with unlocked_store() as store:
+        with unlocked_store(preload_model=mode != "lexical") as store:
             hits = store.recall(query, **options)
     if fmt == "json":
         render.json_array([hit.to_json() for hit in hits])

@@ -73,7 +73,7 @@ def remember(
     )
     report = _delegate.remember(item, allow_duplicate=allow_duplicate, find_similar=True)  # None: no agent
     if report is None:
-        with unlocked_store() as store:
+        with unlocked_store(preload_model=True) as store:
             report = store.remember_many([item], allow_duplicate=allow_duplicate, find_similar=True)
     if report.existing:
         memory = report.existing[0]

@@ -13,6 +13,7 @@ and a process that loaded the embedded model first could then never download.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,18 +52,40 @@ class Embedder:
         self._model: Any = None
         #: The folder the model was loaded from (None until loaded, and for a fastembed name).
         self.model_dir: Path | None = None
+        self._lock = threading.Lock()  # one load at a time: a `Preload` thread may be at it
+        self._background_error: BaseException | None = None
 
     def load(self) -> None:
-        """Load the model now (otherwise the first embedding does)."""
+        """Load the model now (otherwise the first embedding does); waits for a load under way in
+        another thread, and raises (once) what a background load (`Preload`) raised."""
         if self._model is not None:
             return
-        with timings.phase("model"):
-            if self.spec.kind == "embedded":
-                self._load_embedded()
-            elif self.spec.kind == "folder":
-                self._load_folder()
-            else:
-                self._model = _load_fastembed(self.spec.location, self._threads)
+        with timings.phase("model"), self._lock:
+            if self._model is not None:
+                return
+            error, self._background_error = self._background_error, None
+            if error is not None:
+                raise error
+            self._load()
+
+    def load_in_background(self) -> None:
+        """`load`, for a background thread: what it raises is kept for the next `load` to raise."""
+        if self._model is not None:
+            return
+        with timings.phase("model"), self._lock:
+            if self._model is None:
+                try:
+                    self._load()
+                except Exception as e:  # whatever it is, the caller's `load` reports it as its own
+                    self._background_error = e
+
+    def _load(self) -> None:
+        if self.spec.kind == "embedded":
+            self._load_embedded()
+        elif self.spec.kind == "folder":
+            self._load_folder()
+        else:
+            self._model = _load_fastembed(self.spec.location, self._threads)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length float32 row per text, in order; shape (len(texts), dimension)."""
@@ -190,10 +213,17 @@ def quiet_runtime() -> None:
     must be set before it is imported. fastembed logs failed cache lookups and download retries
     with loguru on stderr, where mnemo's errors are one line each.
     """
-    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    quiet_runtime_env()
     from loguru import logger
 
     logger.disable("fastembed")
+
+
+def quiet_runtime_env() -> None:
+    """`quiet_runtime`'s environment part; a no-op once done (setenv in one thread while another
+    reads the environment in C is a race)."""
+    if os.environ.get("ORT_DISABLE_TELEMETRY") != "1":
+        os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 
 def _normalised(matrix: np.ndarray) -> np.ndarray:
@@ -210,10 +240,68 @@ def _first_line(error: BaseException) -> str:
 
 
 _shared: dict[ModelSpec, Embedder] = {}
+_shared_lock = threading.Lock()
 
 
 def shared(spec: ModelSpec = EMBEDDED) -> Embedder:
     """One embedder per model and process: a model is loaded once however many stores use it."""
-    if spec not in _shared:
-        _shared[spec] = Embedder(spec)
-    return _shared[spec]
+    with _shared_lock:
+        if spec not in _shared:
+            _shared[spec] = Embedder(spec)
+        return _shared[spec]
+
+
+class Preload:
+    """The model loading in a background thread while the caller unlocks and opens a store.
+
+    The thread imports the model's libraries at once, onnxruntime first, then waits to be told
+    which model (`want`: a store knows its model once its index is open), then loads
+    `shared(spec)`. The caller's own `shared(spec).load()` waits for that load, or raises what it
+    raised: the same error, in the caller's thread, as a load there would have given.
+
+    onnxruntime must be loaded before usearch in a process. Here the thread imports it first, and
+    `index/vectors.py` imports it right before usearch; whichever thread gets there first, Python's
+    per-module import lock makes the other wait until onnxruntime is completely loaded.
+
+    `cancel()` (a store's `close` calls it) ends the thread between steps and waits for it, so no
+    thread outlives the store, even when the model was never needed.
+    """
+
+    def __init__(self) -> None:
+        quiet_runtime_env()  # here: setting the environment from the thread could race a getenv
+        self._spec: ModelSpec | None = None
+        self._cancelled = False
+        self._told = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mnemo-model-preload", daemon=True)
+        self._thread.start()
+
+    def want(self, spec: ModelSpec) -> None:
+        """Load `spec` once the libraries are in (the first call decides; later ones are ignored)."""
+        if not self._told.is_set():
+            self._spec = spec
+            self._told.set()
+
+    def cancel(self) -> None:
+        """Stop after the current step and wait for the thread (at once if it is done)."""
+        self._cancelled = True
+        self._told.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            with timings.phase("runtime"):
+                import_runtime()
+        except Exception:  # the caller's own load meets the same failure and reports it
+            return
+        self._told.wait()
+        if not self._cancelled and self._spec is not None:
+            shared(self._spec).load_in_background()
+
+
+def import_runtime() -> None:
+    """Import what every model kind loads through: onnxruntime (first: see `Preload`), numpy, fastembed."""
+    import importlib
+
+    quiet_runtime()
+    for name in ("onnxruntime", "numpy", "fastembed"):  # in this order: see `Preload`
+        importlib.import_module(name)

@@ -62,9 +62,9 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     wanted = max(CANDIDATES, query.k) if query.mode == "hybrid" else query.k
     rankings: dict[str, list[tuple[int, float]]] = {}
     if query.mode in ("vector", "hybrid") and catalog.count():
-        vector = embedder.embed_query(query.text)  # before state.vectors: onnxruntime loads first
         with timings.phase("vectors"):  # the vector index, deserialised on first use
-            vectors = state.vectors
+            vectors = state.vectors  # meanwhile a `Preload` thread may be creating the model's session
+        vector = embedder.embed_query(query.text)
         if filtered:
             allowed = catalog.filtered_keys(query.tags, since, until)
             if len(allowed) <= EXACT_LIMIT:

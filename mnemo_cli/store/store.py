@@ -44,7 +44,7 @@ from mnemo_cli.store.records import Record, RecordFormatError
 from mnemo_cli.store.state import IndexState, vector_blob
 
 if TYPE_CHECKING:
-    from mnemo_cli.embed.embedder import Embedder
+    from mnemo_cli.embed.embedder import Embedder, Preload
 
 KEY_ID = 1
 #: A writer refreshes the index snapshot once the log holds this many frames beyond it.
@@ -160,6 +160,7 @@ class Store:
         self._data_key = data_key
         self._state: IndexState | None = None
         self._embedder: Embedder | None = None
+        self._preload: Preload | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -226,10 +227,28 @@ class Store:
         return store
 
     @classmethod
-    def open(cls, path: Path | None, secret: secrets.Secret, *, embedder: Embedder | None = None) -> Store:
-        """Unlock the store at `path` (default: `$MNEMO_HOME`) with `secret`."""
+    def open(
+        cls, path: Path | None, secret: secrets.Secret, *, embedder: Embedder | None = None, preload_model: bool = False
+    ) -> Store:
+        """Unlock the store at `path` (default: `$MNEMO_HOME`) with `secret`.
+
+        `preload_model`: start loading the embedding model in a background thread now, while the
+        key is derived and the index opens, for a caller about to embed (a cold `recall` or
+        `remember`); `close` waits for the thread."""
         with timings.phase("unlock"):
-            return cls._unlock(store_path() if path is None else Path(path), secret, embedder)
+            preload = None
+            if preload_model and embedder is None:
+                from mnemo_cli.embed.embedder import Preload
+
+                preload = Preload()
+            try:
+                store = cls._unlock(store_path() if path is None else Path(path), secret, embedder)
+            except BaseException:
+                if preload is not None:
+                    preload.cancel()
+                raise
+            store._preload = preload
+            return store
 
     @classmethod
     def _unlock(cls, path: Path, secret: secrets.Secret, embedder: Embedder | None) -> Store:
@@ -281,6 +300,9 @@ class Store:
         return notes + _stale_slots(table, self.unlocked_with)
 
     def close(self) -> None:
+        if self._preload is not None:
+            self._preload.cancel()
+            self._preload = None
         self._journal = None
         self._state = None
         self._data_key = b""
@@ -343,6 +365,8 @@ class Store:
             return self._embedder  # the one given to `open` (tests, benchmarks, servers)
         from mnemo_cli.embed.embedder import shared
 
+        if self._preload is not None:
+            self._preload.want(spec)  # its `load` then waits for a load under way there, not repeat it
         return shared(spec)
 
     @property
@@ -357,6 +381,8 @@ class Store:
                 state = IndexState(self.path, self.store_id, self._data_key, self.journal)
                 state.load()
             self._state = state
+            if self._preload is not None:
+                self._preload.want(state.model)
         else:
             self._state.refresh()
         return self._state
