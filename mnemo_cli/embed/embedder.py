@@ -1,7 +1,9 @@
 """Text → vectors with one model (`ModelSpec`): unit-length float32, documents in batches or one query.
 
-fastembed (and with it onnxruntime and numpy) is imported the first time text is embedded, never
-when this module is imported, so commands that do not embed do not pay for it.
+The model's libraries are imported the first time text is embedded, never when this module is
+imported, so commands that do not embed do not pay for them. The embedded model runs on
+onnxruntime and tokenizers directly (`onnx_text.py`: the same vectors as through fastembed,
+without fastembed's import); folder models and fastembed names go through fastembed.
 
 The embedded model and model folders load offline only: fastembed is handed the folder
 (`specific_model_path`) and told to use local files only. A fastembed model name is looked up in
@@ -109,10 +111,14 @@ class Embedder:
 
     def _load_embedded(self) -> None:
         folder = model_files.resolve_model_dir()
-        quiet_runtime()
-        from fastembed import TextEmbedding
+        quiet_runtime_env()
+        from mnemo_cli.embed.onnx_text import OnnxText
 
-        self._open_folder(TextEmbedding, model_files.MODEL_NAME, folder, "the embedded model from")
+        try:
+            self._model = OnnxText(folder, threads=self._threads)
+        except Exception as e:  # onnxruntime and the tokenizer raise their own, undocumented types
+            raise ModelError(f"cannot load the embedded model from {folder}: {_first_line(e)}") from e
+        self.model_dir = folder
 
     def _load_folder(self) -> None:
         spec = self.spec
@@ -254,7 +260,7 @@ def shared(spec: ModelSpec = EMBEDDED) -> Embedder:
 class Preload:
     """The model loading in a background thread while the caller unlocks and opens a store.
 
-    The thread imports the model's libraries at once, onnxruntime first, then waits to be told
+    The thread imports the models' libraries at once, onnxruntime first, then waits to be told
     which model (`want`: a store knows its model once its index is open), then loads
     `shared(spec)`. The caller's own `shared(spec).load()` waits for that load, or raises what it
     raised: the same error, in the caller's thread, as a load there would have given.
@@ -299,9 +305,10 @@ class Preload:
 
 
 def import_runtime() -> None:
-    """Import what every model kind loads through: onnxruntime (first: see `Preload`), numpy, fastembed."""
+    """Import what every model kind loads through: onnxruntime (first: see `Preload`), numpy, tokenizers
+    (fastembed, which only other models need, comes with their load)."""
     import importlib
 
-    quiet_runtime()
-    for name in ("onnxruntime", "numpy", "fastembed"):  # in this order: see `Preload`
+    quiet_runtime_env()
+    for name in ("onnxruntime", "numpy", "tokenizers"):  # in this order: see `Preload`
         importlib.import_module(name)
