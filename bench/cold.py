@@ -15,6 +15,9 @@ from outside and its timings line (docs/cli.md, `MNEMO_TIMINGS`) parsed:
   thread's own phases show as `bg:runtime` (its libraries) and `bg:model`;
 - exit = wall - `process`: interpreter shutdown after the report (and the spawn, which is small).
 
+One more venv case loads the model without the background thread (`NO_PRELOAD`), as a baseline
+for what the overlap buys where a core is free.
+
 Writes bench/results/cold.json (every run's raw figures); `cold_tables(result)` renders it.
 """
 
@@ -44,6 +47,14 @@ PHASES = ("imports", "unlock", "open", "model", "embed", "vectors", "search", "r
 #: The timings line's keys that are not phases of the main thread.
 TOTALS = ("import", "main", "process")
 TARGET_SECONDS = 0.6
+#: The venv's mnemo with the model loaded in the caller's thread (no `Preload`): the baseline that
+#: shows what the background load buys on this machine (compare wall and main, not the phases).
+NO_PRELOAD = (
+    "import sys; from mnemo_cli.cli.app import main; from mnemo_cli.store import store; "
+    "opener = store.Store.open.__func__; "
+    "store.Store.open = classmethod(lambda cls, *a, **k: opener(cls, *a, **{**k, 'preload_model': False})); "
+    "sys.argv[0] = 'mnemo'; main()"
+)
 
 
 def build_store(work: Path, memories: int) -> dict[str, Path]:
@@ -80,6 +91,10 @@ def cases(files: dict[str, Path], binary: Path | None) -> dict[str, tuple[list[s
         found[f"{kind}: mnemo --version"] = ([program, "--version"], {})
         found[f"{kind}: recall, keyfile"] = ([program, "recall"], keyfile)
         found[f"{kind}: recall, passphrase"] = ([program, "recall"], passphrase)
+    found["venv: recall, keyfile, no preload"] = (
+        [str(VENV_MNEMO.with_name("python")), "-c", NO_PRELOAD, "recall"],
+        keyfile,
+    )
     return found
 
 
@@ -230,6 +245,10 @@ def cold_tables(result: dict) -> str:
                 f"| `{name}`: storage work (open + vectors) ≤ 20% of the model load | {share * 100:.0f}% | "
                 f"{'yes' if share <= 0.2 else 'no'} |"
             )
+    with_thread, without = cases.get("venv: recall, keyfile"), cases.get("venv: recall, keyfile, no preload")
+    if with_thread and without:
+        saved = without["ms"]["wall"]["median"] - with_thread["ms"]["wall"]["median"]
+        rows.append(f"| the model loading in a background thread saves (venv, keyfile, wall) | {saved:.0f} ms | – |")
     return "\n".join(rows)
 
 

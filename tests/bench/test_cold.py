@@ -50,7 +50,14 @@ def test_toy_run_writes_every_case_and_renders(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text(encoding="utf-8"))
-    assert list(result["cases"]) == ["venv: mnemo --version", "venv: recall, keyfile", "venv: recall, passphrase"]
+    assert list(result["cases"]) == [
+        "venv: mnemo --version",
+        "venv: recall, keyfile",
+        "venv: recall, passphrase",
+        "venv: recall, keyfile, no preload",
+    ]
+    assert "bg:model" in result["cases"]["venv: recall, keyfile"]["ms"]
+    assert "bg:model" not in result["cases"]["venv: recall, keyfile, no preload"]["ms"]
     keyfile, passphrase = result["cases"]["venv: recall, keyfile"], result["cases"]["venv: recall, passphrase"]
     for phase in cold.PHASES:
         assert keyfile["ms"][phase]["n"] == 1, phase
@@ -59,3 +66,4 @@ def test_toy_run_writes_every_case_and_renders(tmp_path: Path) -> None:
     table = cold.cold_tables(result)
     assert table == done.stdout.split("\n", 1)[1].rstrip("\n")  # printed after the build line
     assert "| unlock |" in table and "| model |" in table and "not found" in done.stderr
+    assert "background thread saves" in table
