@@ -56,12 +56,12 @@ def test_off_records_and_prints_nothing(
 def test_off_costs_well_under_a_microsecond(module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     t = load(monkeypatch, None)
     rounds = 100_000
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what the machine's load does not inflate
     for _ in range(rounds):
         with t.phase("search"):
             pass
-    per_call = (time.perf_counter() - started) / rounds
-    assert per_call < 2e-6  # ~0.2 µs here; generous for a loaded machine
+    per_call = (time.process_time() - started) / rounds
+    assert per_call < 2e-6  # ~0.2 µs here
 
 
 def test_on_reports_one_json_line_with_exclusive_phases(
@@ -69,21 +69,22 @@ def test_on_reports_one_json_line_with_exclusive_phases(
 ) -> None:
     t = load(monkeypatch, "1")
     t.main_started()
+    started = time.perf_counter()
     with t.phase("search"):
         time.sleep(0.02)
         with t.phase("model"):
             time.sleep(0.05)
     with t.phase("search"):  # a name seen twice adds up
         time.sleep(0.02)
+    both = (time.perf_counter() - started) * 1000
     t.begin("render")
     time.sleep(0.01)
     lines = report_lines(capsys, t)
     assert len(lines) == 1 and lines[0].startswith("mnemo: timings: {")
     result = json.loads(lines[0].removeprefix("mnemo: timings: "))
     assert list(result)[:3] == ["model", "search", "render"]  # in the order phases ended
-    assert 50 <= result["model"] < 50 + 40
-    assert 40 <= result["search"] < 40 + 40  # the nested model phase is not counted twice
-    assert 10 <= result["render"] < 10 + 40  # begun, and ended by the report
+    assert result["model"] >= 50 and result["search"] >= 40 and result["render"] >= 10  # render: ended by the report
+    assert abs(result["model"] + result["search"] - both) < 1  # the nested model phase is not counted twice
     assert result["main"] >= result["model"] + result["search"] + result["render"]
     assert result["import"] >= 0
     assert result["process"] >= result["main"]
