@@ -58,11 +58,18 @@ def agent_start(
     if running is not None:
         output.emit_lines([_already(running)])
         return
-    store = Store.open(where.store, unlock_secret())
+    secret = unlock_secret()
+    store = Store.open(where.store, secret)
+    for note in store.notes:
+        output.warn(note)
+    store.notes.clear()
+    agent.absolute_settings()  # the agent runs from /: relative folders must not change meaning
+    if not foreground and daemon.must_spawn():
+        store.close()
+        output.emit_lines([_spawn(where.store, seconds, secret)])
+        return
+    del secret
     try:
-        for note in store.notes:
-            output.warn(note)
-        store.notes.clear()
         listener = agent.listen(where.socket)
     except agent.AlreadyRunning:
         store.close()
@@ -71,7 +78,6 @@ def agent_start(
     except BaseException:
         store.close()
         raise
-    agent.absolute_settings()  # the agent runs from /: relative folders must not change meaning
     settings = client.settings()
 
     def run(ready: Any) -> None:
@@ -152,6 +158,34 @@ def agent_status(
             f"model: {model}",
         ]
     )
+
+
+def _spawn(store: Any, seconds: float, secret: Any) -> str:
+    """Start the agent as a fresh copy of the one-file binary, serving in the foreground there, and
+    hand it the secret just checked: a passphrase through a pipe, a keyfile by its path."""
+    import os
+    import sys
+
+    from mnemo_cli.crypto import secrets
+    from mnemo_cli.server import daemon
+    from mnemo_cli.store.secret_sources import SOURCES
+
+    env = {name: value for name, value in os.environ.items() if name not in SOURCES}
+    env["MNEMO_HOME"] = str(store)
+    env["PYINSTALLER_RESET_ENVIRONMENT"] = "1"  # its own bundle, which outlives this command's
+    pipe = None
+    if secret.kind == "keyfile":  # keyfiles come from MNEMO_KEYFILE only
+        env["MNEMO_KEYFILE"] = os.path.abspath(os.path.expanduser(os.environ["MNEMO_KEYFILE"]))
+    elif secret.kind == "recovery":
+        pipe = ("MNEMO_PASSPHRASE_FD", secrets.format_recovery_key(secret.material).encode())
+    else:
+        pipe = ("MNEMO_PASSPHRASE_FD", secret.material)
+    argv = [sys.executable, "agent", "start", "--foreground", "--idle-timeout", f"{int(seconds)}s"]
+    try:
+        return daemon.spawn(argv, env, ready="agent listening on ", pipe=pipe)
+    except daemon.SpawnFailed as e:
+        sys.stderr.write(e.output)
+        raise typer.Exit(e.code) from None
 
 
 def _seconds(text: str) -> float:

@@ -1,9 +1,14 @@
-"""Detach the agent from the command that starts it: fork twice, a new session, stdio on /dev/null.
+"""Detach the agent from the command that starts it.
 
-`detach(run)` runs `run(ready)` in a grandchild that has no terminal and whose parent has exited
-(so it never becomes a zombie of the caller), and returns in the calling process with the
-grandchild's pid once `run` called `ready()`, or raises with the error `run` failed with first.
-The two talk through a pipe: `ready <pid>` or `error <message>`.
+`detach(run)` forks twice: `run(ready)` runs in a grandchild in a new session, from /, with stdio
+on /dev/null, whose parent has exited (so it never becomes the caller's zombie); the caller gets
+the grandchild's pid once `run` called `ready()`, or the error `run` failed with first. The two
+talk through a pipe: `ready <pid>` or `error <message>`.
+
+The one-file binary cannot fork its agent: its bootloader deletes the unpacked bundle (libraries,
+the model) as soon as the command exits, under the agent's feet. There `spawn` starts a fresh copy
+of the binary instead (its own bundle, `PYINSTALLER_RESET_ENVIRONMENT`), detached, and waits for
+the line that says it is ready (`must_spawn` tells which way to go).
 """
 
 from __future__ import annotations
@@ -11,21 +16,34 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import NoReturn
 
 from mnemo_cli.errors import MnemoError
 
-READY_TIMEOUT = 30.0
+READY_TIMEOUT = 60.0
 
 
 class StartFailed(MnemoError):
     """The detached agent exited before it was ready."""
 
 
+class SpawnFailed(Exception):
+    """The spawned agent exited before it was ready: its exit code and what it printed."""
+
+    def __init__(self, code: int, output: str) -> None:
+        super().__init__(output)
+        self.code = code
+        self.output = output
+
+
 def detach(run: Callable[[Callable[[], None]], None]) -> int:
+    """Run `run(ready)` in a detached grandchild; its pid once it called `ready()`."""
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # or the child would write the caller's buffered output again
     read_end, write_end = os.pipe()
@@ -66,7 +84,7 @@ def _child(run: Callable[[Callable[[], None]], None], read_end: int, write_end: 
             run(lambda: tell(f"ready {os.getpid()}"))
             code = 0
         except BaseException as e:
-            tell(f"error {e}")
+            tell(f"error {e or type(e).__name__}")
     finally:
         os._exit(code)  # never the caller's cleanup (atexit, buffered output)
 
@@ -91,3 +109,69 @@ def _read_all(fd: int, timeout: float) -> bytes:
             break
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def must_spawn() -> bool:
+    """Running from the one-file binary, whose unpacked bundle disappears when the command exits."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    return bool(getattr(sys, "frozen", False)) and bundle is not None and Path(bundle).name.startswith("_MEI")
+
+
+def spawn(argv: list[str], env: Mapping[str, str], *, ready: str, pipe: tuple[str, bytes] | None = None) -> str:
+    """Start `argv` detached (a new session, from /, stdin on /dev/null) and return the first line
+    it prints that starts with `ready`. `pipe`: (variable, data): the child finds `data` on a pipe
+    whose descriptor number the variable holds. `SpawnFailed` when the child exits first or stays
+    silent for `READY_TIMEOUT` seconds."""
+    env = dict(env)
+    pass_fds: tuple[int, ...] = ()
+    writer = None
+    if pipe is not None:
+        read_end, write_end = os.pipe()
+        pass_fds, env[pipe[0]] = (read_end,), str(read_end)
+        writer = threading.Thread(target=_write_all, args=(write_end, pipe[1]), daemon=True)
+    try:
+        child = subprocess.Popen(
+            argv,
+            env=env,
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=pass_fds,
+            start_new_session=True,
+        )
+    finally:
+        for fd in pass_fds:
+            os.close(fd)
+    if writer is not None:
+        writer.start()
+    assert child.stdout is not None
+    said, line = b"", None
+    deadline = time.monotonic() + READY_TIMEOUT
+    while line is None and (left := deadline - time.monotonic()) > 0:
+        if not select.select([child.stdout], [], [], left)[0]:
+            break
+        chunk = os.read(child.stdout.fileno(), 4096)
+        if not chunk:
+            break
+        said += chunk
+        line = next((ln for ln in said.split(b"\n")[:-1] if ln.startswith(ready.encode())), None)
+    if line is not None:
+        return line.decode("utf-8", "replace")
+    try:
+        code = child.wait(5)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        code = child.wait()
+    raise SpawnFailed(code or 1, said.decode("utf-8", "replace"))
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError:  # the child went away without reading: it says why itself
+        pass
+    finally:
+        os.close(fd)

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from mnemo_cli.store.store import RememberReport, Store
 
 T = TypeVar("T")
+#: How long `close` waits for a model load under way (seconds).
+CLOSE_WAIT = 120.0
 
 
 class Revoked(Exception):
@@ -144,7 +146,11 @@ class WarmStore:
         )
 
     def close(self) -> None:
-        """Forget the store's keys; every later request raises `Revoked`."""
+        """Forget the store's keys; every later request raises `Revoked`.
+
+        Waits for a model load under way: a process that exits while onnxruntime is still
+        setting up in another thread can abort at exit."""
+        self.wait_for_model(CLOSE_WAIT)
         with self._lock:
             self._revoked = "the store was closed"
             self.store.close()

@@ -161,6 +161,7 @@ def test_removing_the_secret_it_was_unlocked_with_revokes_it(warm: WarmStore, pa
 
 
 def test_another_store_in_its_place_revokes_it(warm: WarmStore, path: Path) -> None:
+    assert warm.wait_for_model(30)  # the background load may still be taking the store's lock
     shutil.rmtree(path)
     Store.create(path, [KEY], recovery=False).close()
     with pytest.raises(Revoked, match="another store"):
@@ -168,6 +169,7 @@ def test_another_store_in_its_place_revokes_it(warm: WarmStore, path: Path) -> N
 
 
 def test_a_missing_store_is_the_error_open_gives(warm: WarmStore, path: Path) -> None:
+    assert warm.wait_for_model(30)
     path.rename(path.with_name("moved"))
     answer = warm.recall("x", mode="lexical")
     assert isinstance(answer.error, StoreNotFound)
@@ -199,3 +201,17 @@ def test_a_closed_warm_store_answers_nothing(warm: WarmStore) -> None:
     warm.close()
     with pytest.raises(Revoked):
         warm.recall("x", mode="lexical")
+
+
+def test_close_waits_for_a_model_load_under_way(path: Path) -> None:
+    # Exiting while onnxruntime sets up in another thread can abort the process at exit.
+    embedder = GatedEmbedder()
+    warm = WarmStore(Store.open(path, KEY, embedder=embedder))  # type: ignore[arg-type]
+    warm.start()
+    closing = threading.Thread(target=warm.close)
+    closing.start()
+    closing.join(0.3)
+    assert closing.is_alive()
+    embedder.release.set()
+    closing.join(30)
+    assert not closing.is_alive() and warm.model_state == "loaded"
