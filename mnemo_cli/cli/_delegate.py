@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from mnemo_cli import timings
 from mnemo_cli.cli import output
 
 if TYPE_CHECKING:
@@ -64,7 +65,8 @@ def _ask(op: str, params: dict[str, Any]) -> dict[str, Any] | None:
     if client.disabled():
         return None
     try:
-        response = client.request(op, params)
+        with timings.phase("agent"):  # MNEMO_TIMINGS: the round trip, the agent's work included
+            response = client.request(op, params)
     except client.Unavailable:
         return None
     for note in response.notes:
