@@ -55,7 +55,9 @@ def test_toy_run_writes_every_case_and_renders(tmp_path: Path) -> None:
         "venv: recall, keyfile",
         "venv: recall, passphrase",
         "venv: recall, keyfile, no preload",
+        "venv: recall, agent",
     ]
+    assert "agent" in result["cases"]["venv: recall, agent"]["ms"]  # answered by the agent, not cold
     assert "bg:model" in result["cases"]["venv: recall, keyfile"]["ms"]
     assert "bg:model" not in result["cases"]["venv: recall, keyfile, no preload"]["ms"]
     keyfile, passphrase = result["cases"]["venv: recall, keyfile"], result["cases"]["venv: recall, passphrase"]
