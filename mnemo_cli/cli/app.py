@@ -37,6 +37,7 @@ from mnemo_cli.cli import (
     reindex_cmd,
     rekey_cmd,
     remember_cmd,
+    serve_cmd,
     show_cmd,
     stats_cmd,
     update_cmd,
@@ -96,6 +97,7 @@ app.command("stats")(stats_cmd.stats)
 app.command("verify")(verify_cmd.verify)
 app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(agent_cmd.app, name="agent")
+app.command("serve")(serve_cmd.serve)
 
 
 def run(args: list[str]) -> int:

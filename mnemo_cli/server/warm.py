@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ class WarmStore:
 
     def _load_model(self) -> None:
         try:
+            _test_gate()
             with self._lock:
                 spec = self.store.model  # loads the index state (snapshot and log tail)
             self.model_id = spec.id
@@ -154,6 +156,14 @@ class WarmStore:
         with self._lock:
             self._revoked = "the store was closed"
             self.store.close()
+
+
+def _test_gate() -> None:
+    """Tests hold the model load back until the file `MNEMO_TESTONLY_MODEL_GATE` names exists, to
+    check what a server answers while its model is still loading."""
+    gate = os.environ.get("MNEMO_TESTONLY_MODEL_GATE")
+    while gate and not os.path.exists(gate):
+        time.sleep(0.02)
 
 
 @contextmanager

@@ -1,0 +1,367 @@
+"""The tools and the resource `mnemo serve` offers over MCP, without the protocol itself.
+
+Each tool mirrors the `mnemo` command of the same name: the same options (as JSON arguments:
+`tags` for the repeatable `--tag`, `meta` as an object for `--meta`/`--meta-json`), the same
+checks and one-line messages, and as its result the very JSON document that command prints with
+`--json` (recall also takes `format: "prompt"`). Arguments are checked before a tool waits for the
+model or the store, so a bad call fails at once. The operations run on a `WarmStore`, one at a
+time, each on the index brought up to date with what other processes wrote.
+
+Nothing here imports the MCP SDK: `mcp_server.py` turns `Tools.call` into `tools/call` results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mnemo_cli.errors import MnemoError, UsageError
+from mnemo_cli.server.warm import Revoked, WarmStore
+from mnemo_cli.store import values
+
+if TYPE_CHECKING:
+    from mnemo_cli.memories import Hit
+    from mnemo_cli.store.store import Store
+
+#: How many memories the `mnemo://memories/recent` resource holds.
+RECENT = 20
+RECENT_URI = "mnemo://memories/recent"
+RECALL_FORMATS = ("json", "prompt")
+
+Operation = Callable[["Store"], "Reply"]
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What the command line decides about output, handed down so both speak alike."""
+
+    schema_version: int
+    prompt_block: Callable[[Sequence[Hit]], str]
+
+
+@dataclass
+class Reply:
+    """A tool's answer: `text` (a JSON document, or a one-line error) and warnings for the user."""
+
+    text: str
+    is_error: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    properties: dict[str, dict[str, Any]]
+    required: tuple[str, ...] = ()
+    writes: bool = False
+
+    def input_schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": self.properties,
+            "required": list(self.required),
+            "additionalProperties": False,
+        }
+
+
+_STR = {"type": "string"}
+_TAGS = {"type": "array", "items": _STR}
+_WHEN = "RFC 3339, or an age like 7d, 12h, 2w"
+
+TOOLS = (
+    Tool(
+        "remember",
+        "Store one memory (embedded locally, encrypted). Returns the stored memory as JSON; when a live "
+        "memory already has exactly this text, returns that one and stores nothing (unless allow_duplicate).",
+        {
+            "text": {**_STR, "description": "The memory."},
+            "tags": {**_TAGS, "description": "Tags."},
+            "meta": {"type": "object", "description": "Metadata (a JSON object)."},
+            "created_at": {**_STR, "description": "When it happened, RFC 3339 (default: now, UTC)."},
+            "source": {**_STR, "description": "Where it came from (free text)."},
+            "ttl": {**_STR, "description": "Expire this long after created_at (30d, 12h, 2w)."},
+            "supersedes": {**_STR, "description": "Id of the memory this replaces."},
+            "allow_duplicate": {"type": "boolean", "description": "Store it even if the text exists."},
+        },
+        ("text",),
+        writes=True,
+    ),
+    Tool(
+        "recall",
+        "The memories that best answer a query, best first: a JSON array of memories with scores, or with "
+        "format 'prompt' a compact block to quote in a prompt.",
+        {
+            "query": {**_STR, "description": "What to look for, in your own words."},
+            "k": {"type": "integer", "description": "How many memories (default 5)."},
+            "tags": {**_TAGS, "description": "Only memories with all these tags."},
+            "since": {**_STR, "description": f"Only memories from then on: {_WHEN}."},
+            "until": {**_STR, "description": "Only memories up to then (same forms as since)."},
+            "mode": {"type": "string", "enum": ["hybrid", "vector", "lexical"], "description": "Default hybrid."},
+            "expand": {"type": "integer", "description": "Also add memories linked to the hits, up to N links away."},
+            "min_score": {"type": "number", "description": "Drop hits scoring below this."},
+            "format": {"type": "string", "enum": list(RECALL_FORMATS), "description": "json (default) or prompt."},
+        },
+        ("query",),
+    ),
+    Tool(
+        "link",
+        "Link memory source to memory target (source → target) with a relation; linking again changes it.",
+        {
+            "source": {**_STR, "description": "Id (or unique prefix) of the memory the link starts from."},
+            "target": {**_STR, "description": "Id (or unique prefix) of the memory it points to."},
+            "rel": {**_STR, "description": "What target is to source, e.g. 'caused' (default 'related')."},
+        },
+        ("source", "target"),
+        writes=True,
+    ),
+    Tool(
+        "forget",
+        "Forget memories by ids, or every memory matching query (all the words) and/or tags (needs yes). "
+        "They disappear from recall, list and show at once.",
+        {
+            "ids": {**_TAGS, "description": "Ids or unique prefixes of the memories to forget."},
+            "query": {**_STR, "description": "Forget every memory whose text has all these words."},
+            "tags": {**_TAGS, "description": "Forget every memory with all these tags."},
+            "yes": {"type": "boolean", "description": "Needed with query/tags: forget without asking."},
+            "dry_run": {"type": "boolean", "description": "Only list what would be forgotten."},
+        },
+        writes=True,
+    ),
+    Tool(
+        "show",
+        "One memory in full, with its links both ways (or with history, every version of it).",
+        {
+            "id": {**_STR, "description": "The memory's id or a unique prefix (4+ hex digits)."},
+            "history": {"type": "boolean", "description": "List every version of the memory, oldest first."},
+        },
+        ("id",),
+    ),
+    Tool(
+        "list",
+        "Memories, newest first (by when they happened), filtered like recall.",
+        {
+            "tags": {**_TAGS, "description": "Only memories with all these tags."},
+            "since": {**_STR, "description": f"From then on: {_WHEN}."},
+            "until": {**_STR, "description": "Up to then (same forms as since)."},
+            "limit": {"type": "integer", "description": "At most this many."},
+        },
+    ),
+)
+
+
+class Tools:
+    """The tools one server offers on one warm store (`read_only`: remember, link, forget hidden)."""
+
+    def __init__(self, warm: WarmStore, rendering: Rendering, *, read_only: bool = False) -> None:
+        self.warm = warm
+        self.rendering = rendering
+        self.read_only = read_only
+        self._by_name = {tool.name: tool for tool in TOOLS}
+
+    def listed(self) -> list[Tool]:
+        return [tool for tool in TOOLS if not (self.read_only and tool.writes)]
+
+    def call(self, name: str, arguments: Mapping[str, Any] | None) -> Reply:
+        """Run one tool call to its end; every failure is an error reply, never an exception."""
+        try:
+            operation, needs_model = self._prepare(name, dict(arguments or {}))
+            answer = self.warm.run(operation, needs_model=needs_model)
+        except Exception as e:
+            return error_reply(e)
+        notes = [_warning(note) for note in answer.notes]
+        if answer.error is not None:
+            return error_reply(answer.error, notes)
+        reply = answer.value
+        assert reply is not None
+        reply.warnings[:0] = notes
+        return reply
+
+    def recent(self) -> str:
+        """The `mnemo://memories/recent` resource: `mnemo list --limit 20 --json`."""
+        answer = self.warm.run(lambda store: store.list_memories(limit=RECENT), needs_model=False)
+        return _array([memory.to_json() for memory in answer.unwrap() or []])
+
+    # -- one tool each ------------------------------------------------------------------------------
+
+    def _prepare(self, name: str, arguments: dict[str, Any]) -> tuple[Operation, bool]:
+        tool = self._by_name.get(name)
+        if tool is None:
+            raise UsageError(f"no such tool {name!r} (choose from: {', '.join(t.name for t in self.listed())})")
+        if self.read_only and tool.writes:
+            raise UsageError(f"{name} is not available: this server is read-only (mnemo serve --read-only)")
+        _check_arguments(tool, arguments)
+        prepare: Callable[[dict[str, Any]], tuple[Operation, bool]] = getattr(self, f"_{name}")
+        return prepare(arguments)
+
+    def _remember(self, a: dict[str, Any]) -> tuple[Operation, bool]:
+        from mnemo_cli.store.store import new_memory
+
+        text = values.check_text(a["text"])
+        tags = values.check_tags(a.get("tags", []))
+        meta = values.check_meta(a.get("meta"))
+        if a.get("created_at") is not None:
+            values.parse_time(a["created_at"], what="--created-at")
+        if a.get("ttl") is not None:
+            values.parse_duration(a["ttl"], what="--ttl")
+        item = new_memory(
+            text,
+            tags=tags,
+            meta=meta,
+            created_at=a.get("created_at"),
+            source=values.check_source(a.get("source")),
+            ttl=a.get("ttl"),
+            supersedes=a.get("supersedes"),
+        )
+
+        def run(store: Store) -> Reply:
+            report = store.remember_many([item], allow_duplicate=bool(a.get("allow_duplicate")), find_similar=True)
+            warnings = []
+            if report.existing:
+                memory = report.existing[0]
+                warnings.append(
+                    _warning(f"already remembered as {memory.id} (nothing stored; --allow-duplicate stores it again)")
+                )
+            else:
+                memory = report.added[0]
+            for _new, other, score in report.similar:
+                shown = " ".join(other.text.split())[:80]
+                warnings.append(_warning(f"this looks like {other.id} (similarity {score:.2f}): {shown}"))
+            return Reply(self._document(memory.to_json()), warnings=warnings)
+
+        return run, True
+
+    def _recall(self, a: dict[str, Any]) -> tuple[Operation, bool]:
+        from mnemo_cli.store.recall import Query
+
+        fmt = a.get("format", "json")
+        if fmt not in RECALL_FORMATS:
+            raise UsageError(f"unknown format {fmt!r} (choose from: {', '.join(RECALL_FORMATS)})")
+        options: dict[str, Any] = {
+            "k": a.get("k", 5),
+            "mode": a.get("mode", "hybrid"),
+            "tags": a.get("tags", []),
+            "since": a.get("since"),
+            "until": a.get("until"),
+            "expand": a.get("expand", 0),
+            "min_score": a.get("min_score"),
+        }
+        Query(a["query"], k=options["k"], mode=options["mode"], tags=options["tags"], expand=options["expand"]).check()
+        for what in ("since", "until"):
+            if options[what] is not None:
+                values.parse_since(options[what], what=f"--{what}")
+
+        def run(store: Store) -> Reply:
+            hits = store.recall(a["query"], **options)
+            if fmt == "prompt":
+                return Reply(self.rendering.prompt_block(hits).rstrip("\n"))
+            return Reply(_array([hit.to_json() for hit in hits]))
+
+        return run, options["mode"] != "lexical"
+
+    def _link(self, a: dict[str, Any]) -> tuple[Operation, bool]:
+        def run(store: Store) -> Reply:
+            return Reply(self._document(store.link(a["source"], a["target"], a.get("rel", "related")).to_json()))
+
+        return run, False
+
+    def _forget(self, a: dict[str, Any]) -> tuple[Operation, bool]:
+        refs, query, tags = a.get("ids") or [], a.get("query"), a.get("tags") or []
+        dry_run = bool(a.get("dry_run"))
+        if refs and (query is not None or tags):
+            raise UsageError("give ids, or --query/--tag, not both")
+        if not refs and query is None and not tags:
+            raise UsageError("say what to forget: ids, --query WORDS or --tag TAG")
+
+        def run(store: Store) -> Reply:
+            if refs:
+                chosen = [store.get(ref) for ref in refs]
+            else:
+                chosen = store.select(words=query, tags=tags)
+                if chosen and not a.get("yes") and not dry_run:
+                    raise UsageError(f"this would forget {len(chosen)} memories; add --yes, or --dry-run to list them")
+            if not dry_run:
+                store.forget([m.id for m in chosen])
+            return Reply(self._document({"dry_run": dry_run, "forgotten": [m.id for m in chosen]}))
+
+        return run, False
+
+    def _show(self, a: dict[str, Any]) -> tuple[Operation, bool]:
+        def run(store: Store) -> Reply:
+            if a.get("history"):
+                return Reply(self._document({"versions": [m.to_json() for m in store.history(a["id"])]}))
+            memory = store.get(a["id"])
+            outgoing, incoming = store.links_of(memory.id)
+            document = memory.to_json()
+            document["links"] = {
+                "out": [{"id": link.dst, "rel": link.rel, "created_at": link.created_at} for link in outgoing],
+                "in": [{"id": link.src, "rel": link.rel, "created_at": link.created_at} for link in incoming],
+            }
+            return Reply(self._document(document))
+
+        return run, False
+
+    def _list(self, a: dict[str, Any]) -> tuple[Operation, bool]:
+        def run(store: Store) -> Reply:
+            memories = store.list_memories(
+                tags=a.get("tags", []), since=a.get("since"), until=a.get("until"), limit=a.get("limit")
+            )
+            return Reply(_array([m.to_json() for m in memories]))
+
+        return run, False
+
+    def _document(self, document: dict[str, Any]) -> str:
+        """One JSON document as `--json` prints it (`cli/output.emit_json`)."""
+        payload = {"schema_version": self.rendering.schema_version, **document}
+        return json.dumps(payload, indent=2, ensure_ascii=False, default=str)
+
+
+_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "string": (lambda v: isinstance(v, str), "text"),
+    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "number": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    "boolean": (lambda v: isinstance(v, bool), "true or false"),
+    "object": (lambda v: isinstance(v, dict), "a JSON object"),
+    "array": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of text"),
+}
+
+
+def _check_arguments(tool: Tool, arguments: dict[str, Any]) -> None:
+    """Names and JSON types; values are checked by the same code the command line uses. A null
+    stands for an argument left out."""
+    for name in arguments:
+        if name not in tool.properties:
+            raise UsageError(f"{tool.name} takes no argument {name!r} (it takes: {', '.join(tool.properties)})")
+    for name in tool.required:
+        if arguments.get(name) is None:
+            raise UsageError(f"{tool.name} needs the argument {name!r}")
+    for name, value in list(arguments.items()):
+        if value is None:
+            del arguments[name]
+            continue
+        matches, expected = _TYPES[tool.properties[name]["type"]]
+        if not matches(value):
+            raise UsageError(f"{tool.name}: {name} must be {expected}, not {json.dumps(value)[:40]}")
+
+
+def _array(documents: list[dict[str, Any]]) -> str:
+    """A JSON array as `recall --json` and `list --json` print it (`cli/render.json_array`)."""
+    return json.dumps(documents, ensure_ascii=False, indent=2)
+
+
+def _warning(message: str) -> str:
+    return f"mnemo: warning: {message}"
+
+
+def error_reply(error: Exception, warnings: list[str] | None = None) -> Reply:
+    """The one line (and hint) the command line prints for `error`."""
+    if isinstance(error, Revoked):
+        text = f"mnemo: error: {error}\nmnemo: hint: restart `mnemo serve` with a secret that opens the store"
+    elif isinstance(error, MnemoError):
+        text = f"mnemo: error: {error}" + (f"\nmnemo: hint: {error.hint}" if error.hint else "")
+    else:
+        first = next((line.strip() for line in str(error).splitlines() if line.strip()), "unknown error")
+        text = f"mnemo: error: internal error: {type(error).__name__}: {first}"
+    return Reply(text, is_error=True, warnings=warnings or [])
