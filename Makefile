@@ -65,6 +65,7 @@ bench: binary $(VENV)/.bench-installed
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.peers
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.quality.evaluate
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.near_duplicates
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.serve
 	$(BIN)/python -m bench.render
 
 lock: dev

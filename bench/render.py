@@ -10,12 +10,13 @@ from pathlib import Path
 
 from bench.cold import cold_tables
 from bench.peers import peer_tables
+from bench.serve import serve_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 #: Results a fresh checkout may lack until its first full `make bench` (scale embeds 100k texts
 #: once): their blocks keep what they say until then.
-OPTIONAL = {"scale", "cold", "peers"}
+OPTIONAL = {"scale", "cold", "peers", "serve"}
 
 
 def startup_tables(result: dict) -> str:
@@ -281,6 +282,7 @@ def main() -> int:
         "engine": engine_tables,
         "scale": scale_tables,
         "cold": cold_tables,
+        "serve": serve_tables,
         "peers": peer_tables,
         "quality": quality_tables,
     }
