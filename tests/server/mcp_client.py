@@ -88,13 +88,17 @@ def server_env(**extra: str) -> dict[str, str]:
 
 @contextmanager
 def serve(
-    *args: str, env: dict[str, str] | None = None, pidfile: Path | None = None, stderr: Path | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    pidfile: Path | None = None,
+    stderr: Path | None = None,
+    command: list[str] | None = None,
 ) -> Iterator[Served]:
     """`mnemo serve ARGS`, connected and initialised; `env` is its whole mnemo environment (default:
-    the test's, `server_env()`)."""
+    the test's, `server_env()`); `command` the mnemo to run (default: the one the tests run)."""
     env = {**{name: os.environ[name] for name in PASSED if name in os.environ}, **(env or server_env())}
     stderr = stderr or Path(env["MNEMO_HOME"]).parent / f"serve-stderr-{time.monotonic_ns()}.txt"
-    command = [*COMMAND, "serve", *args]
+    command = [*(command or COMMAND), "serve", *args]
     if pidfile is not None:
         command = ["/bin/sh", "-c", PIDFILE_WRAPPER, str(pidfile), *command]
     params = StdioServerParameters(command=command[0], args=command[1:], env=env)
