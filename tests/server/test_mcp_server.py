@@ -279,3 +279,18 @@ def test_a_server_dying_inside_a_commit_leaves_a_valid_store(tmp_path: Path, mod
     stored = listed_texts(env)
     assert all(stored.count(text) == 1 for text in acknowledged)
     assert {DANA, QUOKKA} <= {m["id"] for m in json.loads(run_mnemo("list", "--json", env=env).stdout)}
+
+
+def test_a_changed_passphrase_ends_the_unlock_and_every_later_call_says_so(tmp_path: Path, model_cache: Path) -> None:
+    env = store_env(tmp_path / "passwd", model_cache)
+    new_seeded_store(env)
+    with serve(env=env) as server:
+        assert server.call("show", id=DANA).json["id"] == DANA
+        done = run_mnemo("passwd", env={**env, "MNEMO_NEW_PASSPHRASE": "a new passphrase"})
+        assert done.returncode == 0, done.stderr
+        for _ in range(2):
+            refused = server.call("show", id=DANA)
+            assert refused.is_error and refused.text.startswith("mnemo: error: the secret this store was unlocked")
+            assert refused.text.splitlines()[1] == (
+                "mnemo: hint: restart `mnemo serve` with a secret that opens the store"
+            )
