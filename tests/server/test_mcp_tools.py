@@ -1,0 +1,103 @@
+"""`Tools` in-process (no protocol, a stub model): schemas, argument checks before any wait, read-only
+mode, and every failure, expected or not, as an error reply rather than an exception."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mnemo_cli.cli import output, render
+from mnemo_cli.crypto import secrets
+from mnemo_cli.server.mcp_tools import RECENT, TOOLS, Rendering, Tools
+from mnemo_cli.server.warm import WarmStore
+from mnemo_cli.store.store import Store
+from tests.reliability.stub_embedder import STUB
+from tests.server.test_warm import GatedEmbedder
+
+KEY = secrets.keyfile(bytes(range(32)), "test")
+RENDERING = Rendering(output.SCHEMA_VERSION, render.prompt_block)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    Store.create(tmp_path / "s", [KEY], recovery=False).close()
+    return tmp_path / "s"
+
+
+@pytest.fixture
+def tools(path: Path) -> Iterator[Tools]:
+    warm = WarmStore(Store.open(path, KEY, embedder=STUB))  # type: ignore[arg-type]
+    warm.start()
+    yield Tools(warm, RENDERING)
+    warm.close()
+
+
+def test_every_schema_is_a_closed_object_whose_required_arguments_exist() -> None:
+    for tool in TOOLS:
+        schema = tool.input_schema()
+        assert schema["type"] == "object" and schema["additionalProperties"] is False
+        assert set(tool.required) <= set(schema["properties"])
+        assert all(spec["type"] in ("string", "integer", "number", "boolean", "object", "array")
+                   for spec in schema["properties"].values())  # fmt: skip
+
+
+def test_bad_arguments_fail_before_waiting_for_the_model(path: Path) -> None:
+    embedder = GatedEmbedder()  # never released: a call that waited would hang
+    warm = WarmStore(Store.open(path, KEY, embedder=embedder))  # type: ignore[arg-type]
+    warm.start()
+    try:
+        tools = Tools(warm, RENDERING)
+        for name, arguments in [
+            ("remember", {"text": " "}),
+            ("remember", {"text": "x", "ttl": "forever"}),
+            ("remember", {"text": "x", "meta": {"n": float("nan")}}),
+            ("recall", {"query": "x", "k": 0}),
+            ("recall", {"query": "x", "format": "yaml"}),
+            ("recall", {"query": "x", "expand": -1}),
+            ("recall", {"query": "x", "min_score": "high"}),
+            ("recall", {"query": "x", "tags": ["ok", 3]}),
+            ("forget", {"ids": ["abcd"], "query": "x"}),
+        ]:
+            reply = tools.call(name, arguments)
+            assert reply.is_error and reply.text.startswith("mnemo: error: "), (name, arguments, reply)
+            assert "internal error" not in reply.text  # what a call that waited for the gated model gets
+        assert warm.model_state == "loading"
+        # Lexical recall and the tools that do not embed answer while the model loads.
+        assert json.loads(tools.call("recall", {"query": "x", "mode": "lexical"}).text) == []
+        assert json.loads(tools.call("list", {}).text) == []
+    finally:
+        embedder.release.set()
+        warm.close()
+
+
+def test_null_arguments_count_as_left_out(tools: Tools) -> None:
+    made = json.loads(tools.call("remember", {"text": "Dana prefers email", "tags": None, "ttl": None}).text)
+    assert made["tags"] == [] and "expires_at" not in made
+    assert json.loads(tools.call("list", {"limit": None, "since": None}).text)[0]["id"] == made["id"]
+
+
+def test_read_only_lists_and_runs_only_the_reading_tools(tools: Tools) -> None:
+    tools.read_only = True
+    assert [tool.name for tool in tools.listed()] == ["recall", "show", "list"]
+    for name in ("remember", "link", "forget"):
+        reply = tools.call(name, {"text": "x"})
+        assert reply.is_error and f"{name} is not available: this server is read-only" in reply.text
+
+
+def test_an_unexpected_failure_is_an_internal_error_reply(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk caught fire\nsecond line")
+
+    monkeypatch.setattr(Store, "list_memories", broken)
+    reply = tools.call("list", {})
+    assert reply.is_error and reply.text == "mnemo: error: internal error: RuntimeError: the disk caught fire"
+
+
+def test_the_recent_resource_holds_the_newest_memories(tools: Tools) -> None:
+    for i in range(RECENT + 3):
+        tools.call("remember", {"text": f"memory {i}", "created_at": f"2025-01-{1 + i:02d}T00:00:00Z"})
+    recent = json.loads(tools.recent())
+    assert len(recent) == RECENT and recent[0]["text"] == f"memory {RECENT + 2}"
