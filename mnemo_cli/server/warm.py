@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from mnemo_cli.embed.embedder import import_runtime
 from mnemo_cli.errors import AuthenticationError
 
 if TYPE_CHECKING:
@@ -80,6 +81,9 @@ class WarmStore:
             _test_gate()
             with self._lock:
                 spec = self.store.model  # loads the index state (snapshot and log tail)
+                # No request runs while the model's libraries import: one that imports numpy at the
+                # same time (a snapshot, the vectors) can meet a partially initialised numpy.
+                import_runtime()
             self.model_id = spec.id
             self.store.embedder_for(spec).load()
             self.model_state = "loaded"
