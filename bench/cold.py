@@ -46,7 +46,7 @@ RESULTS = ROOT / "bench" / "results" / "cold.json"
 PREFIX = "mnemo: timings: "
 PASSPHRASE = "a cold benchmark passphrase"
 #: Rows of the table, in the order a process goes through them.
-PHASES = ("imports", "unlock", "open", "model", "embed", "vectors", "search", "render")
+PHASES = ("imports", "unlock", "runtime", "open", "model", "embed", "vectors", "search", "render")
 #: The timings line's keys that are not phases of the main thread.
 TOTALS = ("import", "main", "process")
 TARGET_SECONDS = 0.6

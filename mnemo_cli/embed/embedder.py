@@ -265,9 +265,12 @@ class Preload:
     `shared(spec)`. The caller's own `shared(spec).load()` waits for that load, or raises what it
     raised: the same error, in the caller's thread, as a load there would have given.
 
-    onnxruntime must be loaded before usearch in a process. Here the thread imports it first, and
-    `index/vectors.py` imports it right before usearch; whichever thread gets there first, Python's
-    per-module import lock makes the other wait until onnxruntime is completely loaded.
+    onnxruntime must be loaded before usearch in a process, and two threads must never import
+    numpy at once: Python's per-module import locks do not prevent it (when two imports wait on
+    each other, one of them is handed the partly initialised module, and numpy then fails with
+    "cannot import name '__cpu_features__'"). So the thread imports the libraries first, and the
+    caller calls `wait_imports()` before its own first use of them (`Store.state` does, before
+    opening the index).
 
     `cancel()` (a store's `close` calls it) ends the thread between steps and waits for it, so no
     thread outlives the store, even when the model was never needed.
@@ -278,6 +281,7 @@ class Preload:
         self._spec: ModelSpec | None = None
         self._cancelled = False
         self._told = threading.Event()
+        self._imported = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mnemo-model-preload", daemon=True)
         self._thread.start()
 
@@ -286,6 +290,11 @@ class Preload:
         if not self._told.is_set():
             self._spec = spec
             self._told.set()
+
+    def wait_imports(self) -> None:
+        """Return once the thread has imported the libraries (or failed to: the caller's own import
+        then meets the same failure in its thread)."""
+        self._imported.wait()
 
     def cancel(self) -> None:
         """Stop after the current step and wait for the thread (at once if it is done)."""
@@ -299,6 +308,8 @@ class Preload:
                 import_runtime()
         except Exception:  # the caller's own load meets the same failure and reports it
             return
+        finally:
+            self._imported.set()
         self._told.wait()
         if not self._cancelled and self._spec is not None:
             shared(self._spec).load_in_background()

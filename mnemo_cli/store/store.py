@@ -377,6 +377,9 @@ class Store:
     def state(self) -> IndexState:
         """The index state, loaded on first use and brought up to date with the log on every call."""
         if self._state is None:
+            if self._preload is not None:
+                with timings.phase("runtime"):  # the wait; the thread's own imports show as bg:runtime
+                    self._preload.wait_imports()  # opening the index imports numpy: never in two threads
             with timings.phase("open"):
                 state = IndexState(self.path, self.store_id, self._data_key, self.journal)
                 state.load()

@@ -145,3 +145,29 @@ print("ok")
 def test_usearch_in_the_main_thread_never_loads_before_the_preloads_onnxruntime(attempt: int) -> None:
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout) == (0, "ok\n"), done.stderr
+
+
+def test_the_index_opens_only_after_the_thread_imported_the_libraries(
+    store_path: Path, fresh_models: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two threads importing numpy at once can hand one of them a half-initialised numpy (seen as
+    # "cannot import name '__cpu_features__'" in cold `remember`s): the caller must wait.
+    from mnemo_cli.store import state as state_module
+
+    events: list[str] = []
+    real_import, real_load = embedder_module.import_runtime, state_module.IndexState.load
+
+    def slow_import() -> None:
+        threading.Event().wait(0.5)
+        real_import()
+        events.append("imported")
+
+    def load(self: state_module.IndexState) -> None:
+        events.append("open")
+        real_load(self)
+
+    monkeypatch.setattr(embedder_module, "import_runtime", slow_import)
+    monkeypatch.setattr(state_module.IndexState, "load", load)
+    with Store.open(store_path, KEY, preload_model=True) as store:
+        store.state()
+    assert events == ["imported", "open"]
