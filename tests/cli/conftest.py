@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -47,3 +48,53 @@ def new_store(passphrase: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     assert done.returncode == 0, done.stderr
     monkeypatch.setenv("MNEMO_PASSPHRASE", passphrase)
     return Path(os.environ["MNEMO_HOME"])
+
+
+#: Sample memories and a link as `mnemo import` lines (export format), shared by the CLI and
+#: server tests that need a small known store: each imports the ones it needs.
+PHYSICIAN = "1111aaaa1111aaaa1111aaaa1111aaaa"
+DANA = "2222bbbb2222bbbb2222bbbb2222bbbb"
+QUOKKA = "3333cccc3333cccc3333cccc3333cccc"
+PHYSICIAN_LINE = {
+    "type": "memory",
+    "id": PHYSICIAN,
+    "text": "Physician confirmed blood pressure was normal",
+    "created_at": "2025-01-10T09:00:00Z",
+    "tags": ["medical"],
+    "meta": {},
+    "source": None,
+}
+DANA_LINE = {
+    "type": "memory",
+    "id": DANA,
+    "text": "Dana prefers email over phone calls",
+    "created_at": "2025-06-01T12:00:00Z",
+    "tags": ["people", "work"],
+    "meta": {"project": "quill"},
+    "source": None,
+}
+QUOKKA_LINE = {
+    "type": "memory",
+    "id": QUOKKA,
+    "text": "The quokka at the Perth zoo was adorable",
+    "created_at": "2025-09-20T08:30:00Z",
+    "tags": ["travel"],
+    "meta": {},
+    "source": "postcard",
+}
+LINK_LINE = {"type": "link", "src": QUOKKA, "dst": DANA, "rel": "caused", "created_at": "2025-09-21T00:00:00Z"}
+
+
+def import_text(lines: list[dict]) -> str:
+    """`lines` as `mnemo import -` reads them."""
+    return "".join(json.dumps(line) + "\n" for line in lines)
+
+
+def imported(template: Path, passphrase: str, monkeypatch: pytest.MonkeyPatch, lines: list[dict]) -> Path:
+    """`from_template` whose template holds `lines`, imported with `mnemo import -`."""
+
+    def build(env: dict[str, str]) -> None:
+        done = run_mnemo("import", "-", env=env, input=import_text(lines))
+        assert done.returncode == 0, done.stderr
+
+    return from_template(template, passphrase, monkeypatch, build)

@@ -21,24 +21,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import from_template, new_store
+from tests.cli.conftest import (
+    DANA_LINE,
+    LINK_LINE,
+    PHYSICIAN_LINE,
+    QUOKKA_LINE,
+    imported,
+    new_store,
+)
 from tests.conftest import BINARY, run_mnemo
 
 pytestmark = pytest.mark.slow
 
 PW = "agent test passphrase"
-PHYSICIAN = "1111aaaa1111aaaa1111aaaa1111aaaa"
-DANA = "2222bbbb2222bbbb2222bbbb2222bbbb"
-QUOKKA = "3333cccc3333cccc3333cccc3333cccc"
-LINES = [
-    {"type": "memory", "id": PHYSICIAN, "text": "Physician confirmed blood pressure was normal",
-     "created_at": "2025-01-10T09:00:00Z", "tags": ["medical"], "meta": {}, "source": None},
-    {"type": "memory", "id": DANA, "text": "Dana prefers email over phone calls",
-     "created_at": "2025-06-01T12:00:00Z", "tags": ["people", "work"], "meta": {"project": "quill"}, "source": None},
-    {"type": "memory", "id": QUOKKA, "text": "The quokka at the Perth zoo was adorable",
-     "created_at": "2025-09-20T08:30:00Z", "tags": ["travel"], "meta": {}, "source": "postcard"},
-    {"type": "link", "src": QUOKKA, "dst": DANA, "rel": "caused", "created_at": "2025-09-21T00:00:00Z"},
-]  # fmt: skip
+LINES = [PHYSICIAN_LINE, DANA_LINE, QUOKKA_LINE, LINK_LINE]
 LISTENING = re.compile(r"^agent listening on (\S+) \(pid (\d+), idle timeout (\S+)\)\n$")
 
 
@@ -60,11 +56,7 @@ STARTED: list[int] = []
 
 @pytest.fixture
 def corpus(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    def build(env: dict[str, str]) -> None:
-        done = run_mnemo("import", "-", env=env, input="".join(json.dumps(line) + "\n" for line in LINES))
-        assert done.returncode == 0, done.stderr
-
-    return from_template(template, PW, monkeypatch, build)
+    return imported(template, PW, monkeypatch, LINES)
 
 
 def alive(pid: int) -> bool:

@@ -12,31 +12,27 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import from_template, new_store
+from tests.cli.conftest import (
+    DANA,
+    DANA_LINE,
+    LINK_LINE,
+    QUOKKA,
+    QUOKKA_LINE,
+    imported,
+    new_store,
+)
 from tests.conftest import run_mnemo
 from tests.server.mcp_client import serve, server_env
 
 pytestmark = pytest.mark.slow
 
 PW = "serve test passphrase"
-DANA = "2222bbbb2222bbbb2222bbbb2222bbbb"
-QUOKKA = "3333cccc3333cccc3333cccc3333cccc"
-LINES = [
-    {"type": "memory", "id": DANA, "text": "Dana prefers email over phone calls",
-     "created_at": "2025-06-01T12:00:00Z", "tags": ["people", "work"], "meta": {"project": "quill"}, "source": None},
-    {"type": "memory", "id": QUOKKA, "text": "The quokka at the Perth zoo was adorable",
-     "created_at": "2025-09-20T08:30:00Z", "tags": ["travel"], "meta": {}, "source": "postcard"},
-    {"type": "link", "src": QUOKKA, "dst": DANA, "rel": "caused", "created_at": "2025-09-21T00:00:00Z"},
-]  # fmt: skip
+LINES = [DANA_LINE, QUOKKA_LINE, LINK_LINE]
 
 
 @pytest.fixture
 def corpus(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    def build(env: dict[str, str]) -> None:
-        done = run_mnemo("import", "-", env=env, input="".join(json.dumps(line) + "\n" for line in LINES))
-        assert done.returncode == 0, done.stderr
-
-    return from_template(template, PW, monkeypatch, build)
+    return imported(template, PW, monkeypatch, LINES)
 
 
 def cli_json(*args: str) -> Any:

@@ -15,20 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import DANA, DANA_LINE, QUOKKA, QUOKKA_LINE, import_text
 from tests.conftest import run_mnemo
 from tests.server.mcp_client import Served, serve
 
 pytestmark = pytest.mark.slow
 
 PW = "mcp test passphrase"
-DANA = "2222bbbb2222bbbb2222bbbb2222bbbb"
-QUOKKA = "3333cccc3333cccc3333cccc3333cccc"
-LINES = [
-    {"type": "memory", "id": DANA, "text": "Dana prefers email over phone calls",
-     "created_at": "2025-06-01T12:00:00Z", "tags": ["people", "work"], "meta": {"project": "quill"}, "source": None},
-    {"type": "memory", "id": QUOKKA, "text": "The quokka at the Perth zoo was adorable",
-     "created_at": "2025-09-20T08:30:00Z", "tags": ["travel"], "meta": {}, "source": "postcard"},
-]  # fmt: skip
+LINES = [DANA_LINE, QUOKKA_LINE]
 
 
 def store_env(base: Path, cache: Path) -> dict[str, str]:
@@ -44,7 +38,7 @@ def store_env(base: Path, cache: Path) -> dict[str, str]:
 
 
 def new_seeded_store(env: dict[str, str]) -> None:
-    for args, stdin in ((["init"], None), (["import", "-"], "".join(json.dumps(line) + "\n" for line in LINES))):
+    for args, stdin in ((["init"], None), (["import", "-"], import_text(LINES))):
         done = run_mnemo(*args, env=env, input=stdin)
         assert done.returncode == 0, done.stderr
 
