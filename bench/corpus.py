@@ -11,6 +11,7 @@ anything it has not seen (queries) with the real model.
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,7 +78,7 @@ def vectors(n: int, seed: int = SEED, *, progress: bool = True) -> np.ndarray:
     for first in range(0, n, 256):
         matrix[first : first + 256] = embedder.embed_documents(texts[first : first + 256])
         if progress and first % 10_240 == 0:
-            print(f"  embedding the benchmark corpus: {first:,}/{n:,}", flush=True)
+            print(f"  embedding the benchmark corpus: {first:,}/{n:,}", file=sys.stderr, flush=True)
     target = CACHE / f"vectors-s{seed}-{tag}-{n}.npy"
     partial = target.with_suffix(".partial.npy")
     np.save(partial, matrix)

@@ -68,8 +68,10 @@ class Running:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(10)
             conn.connect(str(self.where.socket))
-            conn.sendall(data)
-            conn.shutdown(socket.SHUT_WR)
+            # An agent that refuses the peer closes at once: the send may then meet a closed socket.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                conn.sendall(data)
+                conn.shutdown(socket.SHUT_WR)
             chunks = []
             # Bytes left unread when the agent closes (garbage after a frame) reset the connection.
             with contextlib.suppress(ConnectionResetError):
