@@ -240,7 +240,8 @@ def build_store(folder: Path, turns: Sequence[Turn]) -> tuple[object, float]:
         for t in turns
     ]
     started = time.perf_counter()
-    added = store.remember_many(items).added
+    # Conversations repeat themselves ("Maya: ok"): every turn is its own memory, as in a chat log.
+    added = store.remember_many(items, allow_duplicate=True).added
     seconds = time.perf_counter() - started
     if len(added) != len(items):
         raise SystemExit(f"remember_many stored {len(added)} of {len(items)} turns")
