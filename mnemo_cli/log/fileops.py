@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import errno as errno_codes
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 
 class SimulatedCrash(BaseException):
@@ -247,19 +249,107 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def remove_tree(path: Path) -> None:
-    """Delete a directory of plain files (an abandoned init); counted per file."""
-    for child in sorted(path.iterdir(), reverse=True):
-        if child.is_dir() and not child.is_symlink():
-            remove_tree(child)
-        else:
-            unlink(child)
+    """Delete the folder `path` and everything in it, never following a symbolic link.
+
+    `path` must be a folder itself: a link in its place is refused (StorageIOError), not removed
+    and not followed. Inside, every entry is removed relative to a descriptor of its folder opened
+    with O_NOFOLLOW: a link is removed as a link, whatever it points to, and a sub-folder swapped
+    for a link between listing and opening makes the open fail (ELOOP). So removal never leaves
+    the folder it was given, at any depth. Counted per entry (unlink, rmdir)."""
+    fd = _open_folder(path, None)
+    try:
+        _clear(fd, path)
+    finally:
+        os.close(fd)
     try:
         _mutating("rmdir", path)
-        os.rmdir(path)
+        os.rmdir(path)  # a link swapped in meanwhile fails with ENOTDIR: rmdir never follows one
         if _observer is not None:
             _observer("rmdir", path, None)
     except OSError as e:
         raise _io_error("delete directory", path, e) from None
+
+
+def discard_tree(path: Path) -> None:
+    """`remove_tree` for a temporary folder this process made, after a failure: a folder that is
+    not there is fine, and an error here is dropped (the original failure matters more)."""
+    try:
+        if os.path.lexists(path):
+            remove_tree(path)
+    except StorageIOError:
+        pass
+
+
+def _open_folder(name: Path | str, dir_fd: int | None, shown: Path | None = None) -> int:
+    """A descriptor of the folder `name` (relative to `dir_fd` when given), never through a link."""
+    shown = Path(name) if shown is None else shown
+    try:
+        return os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=dir_fd)
+    except OSError as e:
+        if e.errno in (errno_codes.ELOOP, errno_codes.ENOTDIR) and _is_link(name, dir_fd):
+            error = StorageIOError(f"cannot delete {shown}: it is a symbolic link (mnemo never follows one)")
+            error.errno = e.errno  # type: ignore[attr-defined]
+            raise error from None
+        raise _io_error("delete directory", shown, e) from None
+
+
+def _is_link(name: Path | str, dir_fd: int | None) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+
+
+def _clear(fd: int, path: Path) -> None:
+    """Remove every entry of the open folder `fd` (shown as `path`), sub-folders first emptied."""
+    try:
+        names = sorted(os.listdir(fd), reverse=True)
+    except OSError as e:
+        raise _io_error("list", path, e) from None
+    for name in names:
+        child = path / name
+        try:
+            is_folder = stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise _io_error("delete", child, e) from None
+        if is_folder:
+            sub = _open_folder(name, fd, child)
+            try:
+                _clear(sub, child)
+            finally:
+                os.close(sub)
+        op, label = ("rmdir", "delete directory") if is_folder else ("unlink", "delete")
+        try:
+            _mutating(op, child)
+            if is_folder:
+                os.rmdir(name, dir_fd=fd)
+            else:
+                os.unlink(name, dir_fd=fd)  # a link goes, never what it points to
+            if _observer is not None:
+                _observer(op, child, None)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise _io_error(label, child, e) from None
+
+
+def make_parents(path: Path) -> None:
+    """Create the folders above `path` (a store, a backup, a keyfile), 0700, like `mkdir -p`.
+
+    Not counted: the folders above a store hold none of its data. A part of the path that exists
+    and is not a folder is a StorageIOError that names it."""
+    try:
+        os.makedirs(path.parent, mode=DIR_MODE, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as e:
+        above = reversed(path.parents)
+        blocker = next((p for p in above if os.path.lexists(p) and not p.is_dir()), path.parent)
+        error = StorageIOError(f"cannot create {path}: {blocker} is not a folder")
+        error.errno = e.errno  # type: ignore[attr-defined]
+        raise error from None
+    except OSError as e:
+        raise _io_error("create", path, e) from None
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -9,17 +9,24 @@ HEAD is written last: an interrupted backup leaves the previous backup (or nothi
 
 from __future__ import annotations
 
+import glob
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnemo_cli.crypto import aead
 from mnemo_cli.crypto.kdf import subkey
-from mnemo_cli.errors import IntegrityError, StoreExists
+from mnemo_cli.errors import IntegrityError, StorageIOError, StoreExists
 from mnemo_cli.log import fileops, frames, head, keyslot_files, layout, snapshot_file, store_header
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.lock import StoreLock
 
 _CHUNK = 4 * 1024 * 1024
+#: A new backup is built in `.<DEST name>.backup-<pid>-<random>` beside DEST, then renamed.
+_WORK_INFIX = ".backup-"
+#: Written first into a work folder; a leftover one is removed only when this file proves it ours.
+_MARKER = ".mnemo-backup-work"
 
 
 @dataclass
@@ -44,13 +51,14 @@ def backup(
             return BackupReport(dest, False, _fresh(source, dest, anchor, store_id), anchor.frames)
         if store_header.read(dest).store_id != store_id:
             raise StoreExists(f"{dest} holds another store", hint="choose an empty or new folder")
+        _check_folders(dest)
         previous = _appendable(source, dest, head_key, store_id, anchor)
         src_log, out_log = layout.log_path(source, anchor.gen), layout.log_path(dest, anchor.gen)
         if previous is not None:
             copied = _append_log(src_log, out_log, previous.log_bytes, anchor.log_bytes)
         else:  # another generation (the source was compacted), or a damaged backup: copy it whole
             tmp = out_log.with_name(out_log.name + ".tmp")
-            if tmp.exists():
+            if os.path.lexists(tmp):
                 fileops.unlink(tmp)
             fileops.create_exclusive(tmp, b"", sync=False)
             copied = _append_log(src_log, tmp, 0, anchor.log_bytes)
@@ -118,6 +126,23 @@ def _copy_small_files(source: Path, target: Path, anchor: Head, store_id: bytes)
             fileops.write_atomic(folder / name, fileops.read_file(newest[0][1]))
 
 
+def _check_folders(dest: Path) -> None:
+    """An earlier backup's sub-folders are real folders: a link there would make the files this
+    backup replaces and removes (every other file of `log/`) somebody else's."""
+    for name in (layout.LOG_DIR, layout.INDEX_DIR):
+        try:
+            mode = os.lstat(dest / name).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise StorageIOError(f"cannot read {dest / name}: {e.strerror}") from None
+        if not stat.S_ISDIR(mode):
+            raise StoreExists(
+                f"{dest} is not a backup as mnemo writes one: its {name} is not a folder",
+                hint="choose an empty or new folder",
+            )
+
+
 def _remove_stale(dest: Path, anchor: Head) -> None:
     keep = layout.log_path(dest, anchor.gen).name
     for path in (dest / layout.LOG_DIR).iterdir():
@@ -130,32 +155,66 @@ def _remove_stale(dest: Path, anchor: Head) -> None:
 
 def _fresh(source: Path, dest: Path, anchor: Head, store_id: bytes) -> int:
     """A new backup, built beside `dest` and renamed into place: complete or absent."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(dest)
-    work = dest.parent / f".{dest.name}.backup-{os.getpid()}"
-    if work.exists():
-        fileops.remove_tree(work)
+    fileops.make_parents(dest)
+    _remove_abandoned(dest, store_id)
+    # A fresh random name: nothing already there (a leftover, a planted link) is ever reused.
+    work = dest.parent / f".{dest.name}{_WORK_INFIX}{os.getpid()}-{aead.random_bytes(8).hex()}"
     fileops.mkdir(work)
     try:
+        fileops.create_exclusive(work / _MARKER, _marker(store_id, work.name))
         return _fill(source, dest, work, anchor, store_id)
     except Exception:  # a failed backup leaves no partial copy behind (a crash cannot help it)
-        if work.exists():
-            fileops.remove_tree(work)
+        fileops.discard_tree(work)
         raise
 
 
-def _remove_abandoned(dest: Path) -> None:
-    """Work folders of earlier backups to `dest` whose process is gone (it crashed)."""
-    for work in dest.parent.glob(f".{dest.name}.backup-*"):
-        pid = work.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid():
+def _marker(store_id: bytes, name: str) -> bytes:
+    """What a backup writes first into its work folder: the proof that the folder is its own."""
+    return f"mnemo backup work folder\nstore {store_id.hex()}\nfolder {name}\n".encode()
+
+
+def _remove_abandoned(dest: Path, store_id: bytes) -> None:
+    """Work folders of earlier backups of this store to `dest` whose process is gone (it crashed).
+
+    Only a real folder (never a link, whatever it points to) holding the marker an earlier backup
+    of this store wrote into it is removed; anything else with a similar name is left alone."""
+    prefix = f".{dest.name}{_WORK_INFIX}"
+    for work in sorted(dest.parent.glob(glob.escape(prefix) + "*")):
+        pid = work.name[len(prefix) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
             continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if _holds_marker(work, _marker(store_id, work.name)):
             fileops.remove_tree(work)
-        except PermissionError:  # alive, another user's: not ours to touch
-            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's: not ours to touch
+        return True
+    except OverflowError:  # no process has such a number
+        return False
+    return True
+
+
+def _holds_marker(work: Path, expected: bytes) -> bool:
+    """Whether `work` is a folder (not a link) of this user whose marker file (not a link) reads
+    `expected`. Only reads; `fileops.remove_tree` refuses links on its own."""
+    try:
+        st = os.lstat(work)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+            return False
+        fd = os.open(work / _MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, len(expected) + 1) == expected
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _fill(source: Path, dest: Path, work: Path, anchor: Head, store_id: bytes) -> int:
@@ -168,6 +227,7 @@ def _fill(source: Path, dest: Path, work: Path, anchor: Head, store_id: bytes) -
     fileops.fsync_dir(work / layout.LOG_DIR)
     _copy_small_files(source, work, anchor, store_id)
     fileops.write_atomic(work / layout.HEAD, fileops.read_file(source / layout.HEAD))
+    fileops.unlink(work / _MARKER)  # the backup is a store, with nothing else in it
     fileops.fsync_dir(work)
     if dest.exists():
         os.rmdir(dest)  # an empty folder (checked by the caller)

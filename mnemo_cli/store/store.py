@@ -16,7 +16,6 @@ Writes go to the encrypted log (the source of truth); reads go through the deriv
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -193,7 +192,7 @@ class Store:
         if any(s.kind == "recovery" for s in secret_list):
             raise UsageError("the recovery key is made by create, not given to it")
         _check_free(path)
-        os.makedirs(path.parent, mode=0o700, exist_ok=True)
+        fileops.make_parents(path)
         work = path.parent / f".{path.name}.init-{aead.random_bytes(6).hex()}"
         store_id, data_key = aead.random_bytes(16), aead.random_bytes(32)
         fileops.mkdir(work)
@@ -220,7 +219,7 @@ class Store:
                 raise StoreExists(f"a store appeared at {path} while this one was being created") from None
             fileops.fsync_dir(path.parent)
         except Exception:
-            _remove_quietly(work)
+            fileops.discard_tree(work)
             raise
         store = cls(path, store_id, data_key, table, slots[0])
         store.recovery_key = recovery_text
@@ -1117,11 +1116,3 @@ def _check_free(path: Path) -> None:
         raise StoreExists(f"a store already exists at {path}")
     if not path.is_dir() or any(path.iterdir()):
         raise StoreExists(f"{path} exists and is not an empty folder")
-
-
-def _remove_quietly(work: Path) -> None:
-    try:
-        if work.exists():
-            fileops.remove_tree(work)
-    except Exception:  # the original error matters more than a leftover temporary folder
-        pass

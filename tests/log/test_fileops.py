@@ -9,6 +9,7 @@ import pytest
 from mnemo_cli.errors import StorageIOError
 from mnemo_cli.log import fileops
 from mnemo_cli.log.fileops import Fault, SimulatedCrash
+from tests.victims import make_victim, snapshot
 
 
 def test_atomic_write_counts_its_steps(tmp_path: Path) -> None:
@@ -65,3 +66,64 @@ def test_create_exclusive_never_follows_a_symlink(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         fileops.create_exclusive(tmp_path / "link", b"overwrite")
     assert victim.read_bytes() == b"precious"
+
+
+def test_remove_tree_refuses_a_link_in_place_of_the_folder(tmp_path: Path) -> None:
+    victim = make_victim(tmp_path / "victim")
+    before = snapshot(victim)
+    os.symlink(victim, tmp_path / "work")
+    with pytest.raises(StorageIOError, match=r"work: it is a symbolic link \(mnemo never follows one\)$"):
+        fileops.remove_tree(tmp_path / "work")
+    assert snapshot(victim) == before and (tmp_path / "work").is_symlink()
+
+
+def test_remove_tree_removes_links_inside_as_links_at_any_depth(tmp_path: Path) -> None:
+    victim = make_victim(tmp_path / "victim")
+    before = snapshot(victim)
+    work = tmp_path / "work"
+    (work / "a" / "b" / "c").mkdir(parents=True)
+    (work / "a" / "file").write_bytes(b"ours")
+    for folder in (work, work / "a", work / "a" / "b" / "c"):
+        os.symlink(victim, folder / "to-folder")
+        os.symlink(victim / "doc.txt", folder / "to-file")
+        os.symlink(tmp_path / "nowhere", folder / "dangling")
+    fileops.inject(None)
+    fileops.remove_tree(work)
+    assert not os.path.lexists(work)
+    assert snapshot(victim) == before
+    # Counted per entry: 9 links, 1 file, 4 folders (rmdir).
+    assert fileops.mutating_calls() == 14
+
+
+def test_remove_tree_never_enters_a_folder_swapped_for_a_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sub-folder replaced by a link between being looked at and being opened: the O_NOFOLLOW
+    open fails, nothing of the link's target is touched."""
+    victim = make_victim(tmp_path / "victim")
+    before = snapshot(victim)
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    (work / "sub" / "ours").write_bytes(b"x")
+    real_stat = os.stat
+
+    def swapping_stat(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_stat(path, *args, **kwargs)
+        if path == "sub" and kwargs.get("dir_fd") is not None and not (tmp_path / "moved").exists():
+            os.rename(work / "sub", tmp_path / "moved")
+            os.symlink(victim, work / "sub")
+        return result
+
+    monkeypatch.setattr(os, "stat", swapping_stat)
+    with pytest.raises(StorageIOError, match="it is a symbolic link"):
+        fileops.remove_tree(work)
+    monkeypatch.undo()
+    assert snapshot(victim) == before
+
+
+def test_make_parents_names_the_part_that_is_not_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    for target in (tmp_path / "afile" / "sub", tmp_path / "afile" / "sub" / "deeper" / "store"):
+        with pytest.raises(StorageIOError) as caught:
+            fileops.make_parents(target)
+        assert str(caught.value) == f"cannot create {target}: {tmp_path / 'afile'} is not a folder"
+    fileops.make_parents(tmp_path / "new" / "deeper" / "store")
+    assert (tmp_path / "new" / "deeper").stat().st_mode & 0o777 == 0o700

@@ -4,17 +4,20 @@ a crash at any write, and never a way to write into the source."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from mnemo_cli.errors import StoreExists, StoreNotFound, UsageError
+from mnemo_cli.errors import StorageIOError, StoreExists, StoreNotFound, UsageError
 from mnemo_cli.log import fileops, layout
 from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.store.records import Record
 from mnemo_cli.store.store import Store
-from tests.helpers import digest_tree, make_store, read_all
+from tests.conftest import run_mnemo
+from tests.helpers import PASSPHRASE, digest_tree, make_store, read_all
+from tests.victims import make_victim, snapshot
 
 
 def test_a_backup_is_a_store_opened_by_the_same_secrets(tmp_path: Path) -> None:
@@ -55,15 +58,137 @@ def test_refusals(tmp_path: Path) -> None:
             store.backup(fx.path / "inside")
 
 
+#: Above any pid_max: no process has this number, so a work folder named after it is abandoned.
+DEAD_PID = 2**30
+
+
+def crashed_backup(store: Store, dest: Path, at: int = 12) -> Path:
+    """The work folder a first backup to `dest` leaves behind when its process dies at mutating
+    call `at` (a process whose pid is gone)."""
+    pattern = f".{dest.name}.backup-{DEAD_PID}-*"
+    earlier = set(dest.parent.glob(pattern))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "getpid", lambda: DEAD_PID)
+        fileops.inject(Fault(at=at))
+        with pytest.raises(SimulatedCrash):
+            store.backup(dest)
+        fileops.inject(None)
+    (work,) = set(dest.parent.glob(pattern)) - earlier
+    return work
+
+
 def test_work_folders_of_crashed_backups_are_removed(tmp_path: Path) -> None:
     fx = make_store(tmp_path / "s", 1)
     dest = tmp_path / "backup"
-    abandoned = tmp_path / f".backup.backup-{2**30}"  # above any pid_max: that process is gone
-    abandoned.mkdir()
-    (abandoned / "MNEMO").write_bytes(b"partial")
     with Store.open(fx.path, fx.keyfile) as store:
+        abandoned = crashed_backup(store, dest)
+        assert (abandoned / "MNEMO").exists()
         store.backup(dest)
     assert not abandoned.exists() and (dest / "HEAD").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "state") == ["backup", "s"]
+    assert sorted(p.name for p in dest.iterdir()) == sorted(p.name for p in fx.path.iterdir())  # no marker
+
+
+def test_a_link_named_like_a_work_folder_is_never_followed(tmp_path: Path) -> None:
+    """Issue 14, item 1: a link planted where a crashed backup's work folder would be, to a
+    folder, a file or nothing, is left as it is, and so is everything it points to."""
+    fx = make_store(tmp_path / "s", 1)
+    victim = make_victim(tmp_path / "v")
+    (tmp_path / "bk").mkdir()
+    planted = {
+        "999999": victim,
+        str(DEAD_PID): victim / "doc.txt",
+        f"{DEAD_PID}-00ff": tmp_path / "nowhere",
+        f"{DEAD_PID + 1}-feed": victim / "sub",
+    }
+    for suffix, target in planted.items():
+        os.symlink(target, tmp_path / "bk" / f".b.backup-{suffix}")
+    before = snapshot(victim, tmp_path / "bk")
+    with Store.open(fx.path, fx.keyfile) as store:
+        store.backup(tmp_path / "bk" / "b")
+    after = snapshot(victim, tmp_path / "bk")
+    assert {k: v for k, v in after.items() if "/bk/b" not in k} == before
+    assert read_all(tmp_path / "bk" / "b", fx.keyfile) == fx.records
+
+
+def test_the_planted_link_of_the_issue_through_the_cli(tmp_path: Path) -> None:
+    """The reproduction of item 1, as a user would run it: exit 0, `$D/v` untouched."""
+    fx = make_store(tmp_path / "s", 1)
+    victim = make_victim(tmp_path / "v")
+    (tmp_path / "bk").mkdir()
+    os.symlink(victim, tmp_path / "bk" / ".b.backup-999999")
+    before = snapshot(victim)
+    done = run_mnemo(
+        "backup", str(tmp_path / "bk" / "b"), env={"MNEMO_HOME": str(fx.path), "MNEMO_PASSPHRASE": PASSPHRASE}
+    )
+    assert done.returncode == 0, done.stderr
+    assert snapshot(victim) == before
+    assert (tmp_path / "bk" / ".b.backup-999999").is_symlink()
+
+
+def test_links_inside_a_leftover_work_folder_are_removed_not_followed(tmp_path: Path) -> None:
+    fx = make_store(tmp_path / "s", 1)
+    victim = make_victim(tmp_path / "v")
+    dest = tmp_path / "backup"
+    with Store.open(fx.path, fx.keyfile) as store:
+        work = crashed_backup(store, dest)
+        (work / "deep" / "er" / "still").mkdir(parents=True)
+        for folder in (work, work / "log", work / "deep" / "er" / "still"):
+            os.symlink(victim, folder / "to-folder")
+            os.symlink(victim / "sub" / "notes.md", folder / "to-file")
+            os.symlink(tmp_path / "nowhere", folder / "dangling")
+        before = snapshot(victim)
+        store.backup(dest)
+    assert not os.path.lexists(work)
+    assert snapshot(victim) == before
+
+
+def test_folders_a_backup_cannot_prove_it_wrote_are_left_alone(tmp_path: Path) -> None:
+    """Named like a work folder, but without the marker a backup of this store writes first: a
+    user's folder, another store's work folder, a marker that is a link."""
+    fx = make_store(tmp_path / "s", 1)
+    other = make_store(tmp_path / "other", 1)
+    dest = tmp_path / "backup"
+    users = make_victim(tmp_path / f".backup.backup-{DEAD_PID}-0001")
+    with Store.open(other.path, other.keyfile) as store:
+        foreign = crashed_backup(store, dest)
+    with Store.open(fx.path, fx.keyfile) as store:
+        linked = crashed_backup(store, dest)
+        marker = linked / ".mnemo-backup-work"
+        moved = tmp_path / "marker-copy"
+        marker.rename(moved)
+        os.symlink(moved, marker)  # the right text, but through a link
+        before = snapshot(users, foreign, linked)
+        store.backup(dest)
+    assert snapshot(users, foreign, linked) == before
+
+
+def test_an_earlier_backup_with_a_link_for_a_folder_is_refused(tmp_path: Path) -> None:
+    """An incremental backup removes every other file of the backup's log/: through a link, that
+    would be somebody else's folder."""
+    fx = make_store(tmp_path / "s", 2)
+    victim = make_victim(tmp_path / "v")
+    with Store.open(fx.path, fx.keyfile) as store:
+        for name in ("log", "index"):
+            dest = tmp_path / f"bk-{name}"
+            store.backup(dest)
+            if (dest / name).exists():
+                for entry in (dest / name).iterdir():
+                    entry.rename(victim / entry.name)
+                (dest / name).rmdir()
+            os.symlink(victim, dest / name)
+            before = snapshot(victim)
+            with pytest.raises(StoreExists, match=f"is not a backup as mnemo writes one: its {name} is not a folder"):
+                store.backup(dest)
+            assert snapshot(victim) == before
+
+
+def test_dest_below_a_file_is_an_io_error_naming_it(tmp_path: Path) -> None:
+    fx = make_store(tmp_path / "s", 1)
+    (tmp_path / "afile").write_text("x")
+    with Store.open(fx.path, fx.keyfile) as store, pytest.raises(StorageIOError) as caught:
+        store.backup(tmp_path / "afile" / "bk")
+    assert str(caught.value) == f"cannot create {tmp_path / 'afile' / 'bk'}: {tmp_path / 'afile'} is not a folder"
 
 
 def test_crash_at_every_point_of_a_first_backup(tmp_path: Path) -> None:
