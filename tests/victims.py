@@ -1,10 +1,12 @@
 """Folders and files of the user's that tests point symbolic links at, and the proof that nothing in
-them changed: `snapshot` before, `snapshot` after, compare."""
+them changed: `snapshot` before, `snapshot` after, compare. Also the odd targets a user can name
+for an output: a device that is always full, a FIFO with a reader."""
 
 from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
 
 
@@ -37,3 +39,37 @@ def snapshot(*paths: Path) -> dict[str, tuple[str, str]]:
             else:
                 found[str(entry)] = ("other", oct(stat.S_IFMT(mode)))
     return found
+
+
+def full_device(folder: Path) -> Path:
+    """A character device on which every write fails with ENOSPC: a node of /dev/full's device
+    made in `folder` when this process may (so code that wrongly replaced it could not harm the
+    real one), else /dev/full itself (which a process without that right cannot replace)."""
+    node = folder / "full"
+    try:
+        os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+    except OSError:
+        return Path("/dev/full")
+    return node
+
+
+class FifoReader:
+    """A FIFO at `path` and a thread that reads it to the end, so a writer never waits for ever.
+    The thread is a daemon: if nothing ever opens the FIFO, it cannot hang the test run."""
+
+    def __init__(self, path: Path) -> None:
+        os.mkfifo(path, 0o600)
+        self.path = path
+        self.data = b""
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        with open(self.path, "rb") as f:
+            self.data = f.read()
+
+    def result(self, timeout: float = 30) -> bytes:
+        """What was read once the writer closed it (AssertionError if it never did)."""
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), f"nothing wrote {self.path} to the end"
+        return self.data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,39 +19,31 @@ def export(
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="jsonl (default; lossless), json (lossless) or markdown.")
     ] = "jsonl",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it is an existing regular file.")] = False,
 ) -> None:
     """Export every memory and link, with ids, as UNENCRYPTED plaintext.
 
     jsonl and json exports are lossless: importing one into a new store and exporting again gives
-    the same output. Embeddings are not included (import recomputes them).
+    the same output. Embeddings are not included (import recomputes them). Only a regular file
+    is ever replaced: a symbolic link is written through, a pipe or device written into.
 
     Example: mnemo export -o backup.jsonl && gpg -c backup.jsonl
 
-    Exit codes: 0 exported; 2 bad format, or FILE exists without --force; 3 wrong or missing
-    secret; 4 no store; 8 cannot write FILE.
+    Exit codes: 0 exported; 2 bad format, FILE exists without --force, or FILE is a folder or a
+    link to nothing; 3 wrong or missing secret; 4 no store; 8 cannot write FILE.
     """
-    from mnemo_cli.errors import StorageIOError, UsageError
+    from mnemo_cli.errors import UsageError
+    from mnemo_cli.store import export_file
     from mnemo_cli.store.transfer import FORMATS, export_lines
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r} (choose from: {', '.join(FORMATS)})")
-    if out is not None and out.exists() and not force:
-        raise UsageError(f"{out} exists; add --force to overwrite it")
+    if out is not None:
+        export_file.check(out, force=force)  # refusals come before the secret is asked for
     with unlocked_store() as store:
         lines = export_lines(list(store.memories()), store.all_links(), fmt)
         output.warn("the export is unencrypted plaintext: keep it somewhere safe, or encrypt it")
         if out is None:
             sys.stdout.writelines(lines)
             return
-        tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.writelines(lines)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, out)
-        except OSError as e:
-            tmp.unlink(missing_ok=True)
-            raise StorageIOError(f"cannot write {out}: {e.strerror}") from None
+        export_file.write(out, lines, force=force)

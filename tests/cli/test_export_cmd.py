@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 
 from tests.cli.conftest import from_template
 from tests.conftest import run_mnemo
+from tests.victims import FifoReader, full_device, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -181,3 +184,77 @@ def test_no_store_exit_4(tmp_path: Path) -> None:
         f"mnemo: error: no store at {tmp_path / 'none'}",
         "mnemo: hint: create one with `mnemo init`",
     ]
+
+
+# -- what FILE is: only a regular file is ever replaced (issue 14, item 9) ---------------------------
+
+
+def test_a_link_is_written_through_never_replaced(store: Path, tmp_path: Path) -> None:
+    target = tmp_path / "real.jsonl"
+    target.write_text("old\n")
+    link = tmp_path / "link.jsonl"
+    os.symlink(target, link)
+    done = run_mnemo("export", "-o", str(link))
+    assert (done.returncode, done.stderr) == (2, f"mnemo: error: {link} exists; add --force to overwrite it\n")
+    assert export("-o", str(link), "--force") == ""
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text(encoding="utf-8") == EXPECTED_JSONL
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.jsonl", "real.jsonl", "state", "store"]
+
+
+@pytest.mark.parametrize("kind", ["dangling link", "folder", "link to a folder"])
+def test_refused_targets_exit_2_and_stay(store: Path, tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "target"
+    message = {
+        "dangling link": f"{target} is a symbolic link to nothing",
+        "folder": f"{target} is a folder; give the name of a file to write",
+        "link to a folder": f"{target} is a folder; give the name of a file to write",
+    }[kind]
+    if kind == "dangling link":
+        os.symlink(tmp_path / "nowhere", target)
+    elif kind == "folder":
+        target.mkdir()
+    else:
+        (tmp_path / "folder").mkdir()
+        os.symlink(tmp_path / "folder", target)
+    before = snapshot(tmp_path)
+    for force in ([], ["--force"]):
+        done = run_mnemo("export", "-o", str(target), *force)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.splitlines()[0] == f"mnemo: error: {message}"
+        assert done.stdout == ""
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["plain", "force"])
+def test_a_fifo_is_written_into_not_replaced(store: Path, tmp_path: Path, force: list[str]) -> None:
+    reader = FifoReader(tmp_path / "pipe")
+    done = run_mnemo("export", "-o", str(reader.path), *force, timeout=60)
+    assert (done.returncode, done.stderr) == (0, WARNING)
+    assert reader.result().decode() == EXPECTED_JSONL
+    assert stat.S_ISFIFO(reader.path.lstat().st_mode)
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["plain", "force"])
+def test_a_full_device_is_exit_8_one_line_and_stays_a_device(store: Path, tmp_path: Path, force: list[str]) -> None:
+    device = full_device(tmp_path)
+    done = run_mnemo("export", "-o", str(device), *force)
+    assert done.returncode == 8, done.stderr
+    assert done.stderr == WARNING + f"mnemo: error: cannot write {device}: No space left on device\n"
+    assert stat.S_ISCHR(device.lstat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name not in ("state", "store")) == (
+        [device.name] if device.parent == tmp_path else []
+    )
+
+
+def test_dev_null_needs_no_force(store: Path) -> None:
+    assert export("-o", os.devnull) == ""
+    assert stat.S_ISCHR(os.lstat(os.devnull).st_mode)
+
+
+def test_a_file_in_the_way_of_the_folder_is_exit_8(store: Path, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    target = tmp_path / "afile" / "out.jsonl"
+    done = run_mnemo("export", "-o", str(target))
+    assert done.returncode == 8  # found before the secret is asked for
+    assert done.stderr == f"mnemo: error: cannot write {target}: {tmp_path / 'afile'} is not a folder\n"
