@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -42,9 +43,8 @@ def init(
     store already exists there; 8 the folder cannot be written.
     """
     from mnemo_cli.errors import AuthenticationError
-    from mnemo_cli.log import fileops
     from mnemo_cli.store import secret_sources
-    from mnemo_cli.store.keyfiles import create_keyfile
+    from mnemo_cli.store.keyfiles import new_keyfile
     from mnemo_cli.store.location import store_path
     from mnemo_cli.store.store import Store, _check_free
 
@@ -62,17 +62,10 @@ def init(
             "no secret for the new store and no terminal to ask on",
             hint="set MNEMO_PASSPHRASE_FILE (or another source in docs/cli.md), or pass --keyfile PATH",
         )
-    created_keyfile = None
-    if keyfile is not None:
-        keyfile = keyfile.expanduser()
-        secrets_for_slots.append(create_keyfile(keyfile))
-        created_keyfile = keyfile
-    try:
+    with ExitStack() as stack:
+        if keyfile is not None:  # deleted again if the store is not created: it would open nothing
+            secrets_for_slots.append(stack.enter_context(new_keyfile(keyfile.expanduser(), path)))
         store = Store.create(path, secrets_for_slots, kdf=kdf)
-    except Exception:
-        if created_keyfile is not None:
-            fileops.unlink(created_keyfile)  # it would open nothing
-        raise
     slots = [_describe(slot, secrets_for_slots) for slot in store.slots]
     if json_output:
         output.emit_json(

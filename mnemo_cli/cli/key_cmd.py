@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -62,21 +63,22 @@ def key_add(
 
     Example: MNEMO_PASSPHRASE_FILE=~/.mnemo-pass mnemo key add --keyfile ~/.config/mnemo/cron.key
 
-    Exit codes: 0 added; 2 not exactly one kind, or the keyfile exists; 3 wrong or missing secret.
+    Exit codes: 0 added; 2 not exactly one kind, or the keyfile exists; 3 wrong or missing secret;
+    8 cannot write (a keyfile made for a slot that was not written is deleted again).
     """
     from mnemo_cli.crypto import secrets
     from mnemo_cli.errors import UsageError
-    from mnemo_cli.store.keyfiles import create_keyfile
+    from mnemo_cli.store.keyfiles import new_keyfile
     from mnemo_cli.store.secret_sources import replacement_passphrase
 
     if [passphrase, keyfile is not None, recovery].count(True) != 1:
         raise UsageError("say which kind to add: exactly one of --passphrase, --keyfile PATH, --recovery")
     recovery_text = None
-    with unlocked_store() as store:
+    with unlocked_store() as store, ExitStack() as stack:
         if passphrase:
             new = replacement_passphrase()
-        elif keyfile is not None:
-            new = create_keyfile(keyfile.expanduser())
+        elif keyfile is not None:  # deleted again if no slot that it opens gets written
+            new = stack.enter_context(new_keyfile(keyfile.expanduser(), store.path))
         else:
             raw = secrets.new_recovery_key()
             recovery_text = secrets.format_recovery_key(raw)

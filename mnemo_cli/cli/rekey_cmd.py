@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -43,7 +44,7 @@ def rekey(
     missing secret; 4 no store; 5 integrity failure (nothing changes); 6 store busy; 8 disk error.
     """
     from mnemo_cli.errors import UsageError
-    from mnemo_cli.store.keyfiles import create_keyfile
+    from mnemo_cli.store.keyfiles import new_keyfile
     from mnemo_cli.store.secret_sources import replacement_passphrase
 
     if not full:
@@ -52,11 +53,10 @@ def rekey(
         )
     if no_passphrase and keyfile is None:
         raise UsageError("with --no-passphrase, give --keyfile PATH: the new key needs a secret to open it")
-    with unlocked_store() as store:
+    with unlocked_store() as store, ExitStack() as stack:
         new_secrets = [] if no_passphrase else [replacement_passphrase()]
-        if keyfile is not None:
-            # Kept even if rekey fails: it may already open the new key (a failure after the commit).
-            new_secrets.append(create_keyfile(keyfile.expanduser()))
+        if keyfile is not None:  # kept if rekey fails after a slot that it opens was written
+            new_secrets.append(stack.enter_context(new_keyfile(keyfile.expanduser(), store.path)))
         report = store.rekey(new_secrets, kdf=kdf, recovery=not no_recovery)
     slots = [slot.describe() for slot in report.slots]
     if json_output:

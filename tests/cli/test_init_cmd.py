@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -139,3 +140,70 @@ def test_prompt_mismatch_is_refused(tmp_path: Path) -> None:
     assert code == 2
     assert "mnemo: error: the two passphrases differ" in transcript
     assert not home().exists()
+
+
+# -- a file in the way, and a failed init --keyfile (issue 14, items 11 and 12) -----------------------
+
+
+@pytest.mark.parametrize("below", ["sub", "sub/deeper/store"])
+def test_a_file_in_the_way_of_mnemo_home_is_exit_8_one_line(tmp_path: Path, below: str) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("mine\n")
+    target = afile / below
+    done = run_mnemo("init", env={"MNEMO_HOME": str(target), "MNEMO_PASSPHRASE": "pw"})
+    assert done.returncode == 8
+    assert done.stderr == f"mnemo: error: cannot create {target}: {afile} is not a folder\n"
+    assert afile.read_text() == "mine\n"
+
+
+def test_a_file_in_the_way_of_the_keyfile_is_exit_8_and_creates_no_store(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("mine\n")
+    keyfile = afile / "keys" / "agent.key"
+    done = run_mnemo("init", "--keyfile", str(keyfile))
+    assert done.returncode == 8
+    assert done.stderr == f"mnemo: error: cannot create {keyfile}: {afile} is not a folder\n"
+    assert not home().exists() and afile.read_text() == "mine\n"
+
+
+def test_the_keyfile_of_an_init_that_could_not_create_the_store_is_removed(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    keyfile = tmp_path / "agent.key"
+    store = tmp_path / "afile" / "store"
+    done = run_mnemo("init", "--keyfile", str(keyfile), env={"MNEMO_HOME": str(store)})
+    assert done.returncode == 8, done.stderr
+    assert not keyfile.exists()
+
+
+def test_a_failed_init_keyfile_is_kept_exactly_when_the_store_was_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ENOSPC once at each mutating call of `init --keyfile`, in-process: exit 8, one line; the
+    keyfile is left only if the store was created (the failure came after the rename), and then
+    it opens it; otherwise the same command run again works."""
+    from mnemo_cli.cli import app
+    from mnemo_cli.log import fileops
+    from mnemo_cli.log.fileops import Fault
+
+    fileops.inject(None)
+    assert app.run(["init", "--keyfile", str(tmp_path / "counted.key")]) == 0
+    total = fileops.mutating_calls()
+    capsys.readouterr()
+    outcomes = set()
+    for n in range(1, total + 1):
+        store, keyfile = tmp_path / f"s{n}", tmp_path / f"k{n}.key"
+        os.environ["MNEMO_HOME"] = str(store)  # restored by the autouse clean_env fixture
+        fileops.inject(Fault(at=n, action="errno", errno=errno.ENOSPC))
+        code = app.run(["init", "--keyfile", str(keyfile)])
+        fileops.inject(None)
+        err = capsys.readouterr().err
+        assert code == 8 and err.startswith("mnemo: error: cannot ") and err.count("\n") == 1, (n, code, err)
+        if keyfile.exists():
+            with Store.open(store, secrets.keyfile(keyfile.read_bytes(), "test")) as opened:
+                assert opened.verify().frames == 0
+            outcomes.add("kept")
+        else:
+            assert not (store / "MNEMO").exists(), f"call {n}: a store whose keyfile was deleted"
+            assert app.run(["init", "--keyfile", str(keyfile)]) == 0, f"call {n}: the retry failed"
+            outcomes.add("removed")
+    assert outcomes == {"kept", "removed"}

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
+from mnemo_cli.cli import app
+from mnemo_cli.crypto import secrets
+from mnemo_cli.errors import AuthenticationError
+from mnemo_cli.log import fileops
+from mnemo_cli.log.fileops import Fault
+from mnemo_cli.store.store import Store
 from tests.conftest import run_mnemo
 
 OLD = {"MNEMO_PASSPHRASE": "old one"}
@@ -120,3 +129,79 @@ def test_the_last_slot_cannot_go(tmp_path: Path) -> None:
     done = run_mnemo("key", "remove", "1", env=by_key)
     assert done.returncode == 2
     assert done.stderr == "mnemo: error: refusing to remove the last key slot: nothing could open the store\n"
+
+
+# -- a failed `key add --keyfile` leaves no keyfile that opens nothing (issue 14, item 11) -----------
+
+
+def opens_with(keyfile: Path) -> bool:
+    """Whether the store at MNEMO_HOME opens with the keyfile."""
+    try:
+        Store.open(None, secrets.keyfile(keyfile.read_bytes(), "test")).close()
+    except AuthenticationError:
+        return False
+    return True
+
+
+def test_a_failed_key_add_removes_its_keyfile_unless_a_slot_was_written(
+    store: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ENOSPC at each mutating call of `key add --keyfile`, in-process: exit 8, one line; then the
+    keyfile exists exactly when a key slot opens with it (the first key-slot copy was renamed into
+    place before the failure), and the same command run again succeeds when it does not."""
+    for name, value in OLD.items():
+        monkeypatch.setenv(name, value)
+    home = Path(os.environ["MNEMO_HOME"])
+    pristine = tmp_path / "pristine"
+    shutil.copytree(home, pristine)
+    fileops.inject(None)
+    assert app.run(["key", "add", "--keyfile", str(tmp_path / "counted.key")]) == 0
+    total = fileops.mutating_calls()
+    kept = removed = 0
+    for n in range(1, total + 1):
+        shutil.rmtree(home)
+        shutil.copytree(pristine, home)
+        monkeypatch.setenv("MNEMO_STATE_DIR", str(tmp_path / f"state{n}"))  # a copy is no rollback
+        keyfile = tmp_path / f"k{n}.key"
+        capsys.readouterr()
+        fileops.inject(Fault(at=n, action="errno", errno=errno.ENOSPC))
+        code = app.run(["key", "add", "--keyfile", str(keyfile)])
+        fileops.inject(None)
+        err = capsys.readouterr().err
+        assert code == 8, f"call {n}/{total}: exit {code}: {err}"
+        assert err.startswith("mnemo: error: cannot ") and err.count("\n") == 1, err
+        if keyfile.exists():
+            assert opens_with(keyfile), f"call {n}: a keyfile that opens nothing was left"
+            kept += 1
+        else:
+            assert len(Store.key_slots()) == 2, f"call {n}: a slot was written but its keyfile deleted"
+            assert app.run(["key", "add", "--keyfile", str(keyfile)]) == 0, f"call {n}: the retry failed"
+            assert opens_with(keyfile)
+            removed += 1
+    assert kept and removed, (kept, removed)  # both sides of the rule were reached
+
+
+def test_key_add_through_the_fault_switch_then_the_retry(store: None, tmp_path: Path) -> None:
+    """The issue's case end to end: the disk fills while the slot is written; the retry works."""
+    keyfile = tmp_path / "cron.key"
+    # Call 4 is the first after the keyfile's create, write and fsync: the new key-slot copy.
+    fault = {
+        "MNEMO_TESTONLY_FAULT_AT": "4",
+        "MNEMO_TESTONLY_FAULT_ERRNO": str(errno.ENOSPC),
+        "MNEMO_TESTONLY_FAULT_ONCE": "1",
+    }
+    done = run_mnemo("key", "add", "--keyfile", str(keyfile), env={**OLD, **fault})
+    assert done.returncode == 8 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert "No space left on device" in done.stderr
+    assert not keyfile.exists()
+    done = run_mnemo("key", "add", "--keyfile", str(keyfile), env=OLD)
+    assert (done.returncode, done.stdout) == (0, "added key slot 3: keyfile\n"), done.stderr
+    assert run_mnemo("verify", env={"MNEMO_KEYFILE": str(keyfile)}).returncode == 0
+
+
+def test_key_add_keyfile_below_a_file_is_exit_8(store: None, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    keyfile = tmp_path / "afile" / "cron.key"
+    done = run_mnemo("key", "add", "--keyfile", str(keyfile), env=OLD)
+    assert done.returncode == 8
+    assert done.stderr == f"mnemo: error: cannot create {keyfile}: {tmp_path / 'afile'} is not a folder\n"
