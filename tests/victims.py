@@ -1,6 +1,7 @@
 """Folders and files of the user's that tests point symbolic links at, and the proof that nothing in
 them changed: `snapshot` before, `snapshot` after, compare. Also the odd targets a user can name
-for an output: a device that is always full, a FIFO with a reader."""
+for an output (a device that is always full, a FIFO with a reader) and the work folder a crashed
+backup leaves behind."""
 
 from __future__ import annotations
 
@@ -8,6 +9,15 @@ import os
 import stat
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from mnemo_cli.log import fileops
+from mnemo_cli.log.fileops import Fault, SimulatedCrash
+
+if TYPE_CHECKING:
+    from mnemo_cli.store.store import Store
 
 
 def make_victim(path: Path) -> Path:
@@ -73,3 +83,22 @@ class FifoReader:
         self._thread.join(timeout)
         assert not self._thread.is_alive(), f"nothing wrote {self.path} to the end"
         return self.data
+
+
+#: Above any pid_max: no process has this number, so a work folder named after it is abandoned.
+DEAD_PID = 2**30
+
+
+def crashed_backup(store: Store, dest: Path, at: int = 12) -> Path:
+    """The work folder a first backup to `dest` leaves behind when its process dies at mutating
+    call `at` (a process whose pid is gone)."""
+    pattern = f".{dest.name}.backup-{DEAD_PID}-*"
+    earlier = set(dest.parent.glob(pattern))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "getpid", lambda: DEAD_PID)
+        fileops.inject(Fault(at=at))
+        with pytest.raises(SimulatedCrash):
+            store.backup(dest)
+        fileops.inject(None)
+    (work,) = set(dest.parent.glob(pattern)) - earlier
+    return work

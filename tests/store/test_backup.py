@@ -17,7 +17,7 @@ from mnemo_cli.store.records import Record
 from mnemo_cli.store.store import Store
 from tests.conftest import run_mnemo
 from tests.helpers import PASSPHRASE, digest_tree, make_store, read_all
-from tests.victims import make_victim, snapshot
+from tests.victims import DEAD_PID, crashed_backup, make_victim, snapshot
 
 
 def test_a_backup_is_a_store_opened_by_the_same_secrets(tmp_path: Path) -> None:
@@ -56,25 +56,6 @@ def test_refusals(tmp_path: Path) -> None:
             store.backup(busy)
         with pytest.raises(UsageError, match="outside the store"):
             store.backup(fx.path / "inside")
-
-
-#: Above any pid_max: no process has this number, so a work folder named after it is abandoned.
-DEAD_PID = 2**30
-
-
-def crashed_backup(store: Store, dest: Path, at: int = 12) -> Path:
-    """The work folder a first backup to `dest` leaves behind when its process dies at mutating
-    call `at` (a process whose pid is gone)."""
-    pattern = f".{dest.name}.backup-{DEAD_PID}-*"
-    earlier = set(dest.parent.glob(pattern))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(os, "getpid", lambda: DEAD_PID)
-        fileops.inject(Fault(at=at))
-        with pytest.raises(SimulatedCrash):
-            store.backup(dest)
-        fileops.inject(None)
-    (work,) = set(dest.parent.glob(pattern)) - earlier
-    return work
 
 
 def test_work_folders_of_crashed_backups_are_removed(tmp_path: Path) -> None:
