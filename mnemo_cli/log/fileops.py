@@ -336,20 +336,31 @@ def _clear(fd: int, path: Path) -> None:
 
 
 def make_parents(path: Path) -> None:
-    """Create the folders above `path` (a store, a backup, a keyfile), 0700, like `mkdir -p`.
+    """Create the folders above `path` (a store, a backup, a keyfile) that are missing, each 0700
+    (`os.makedirs` would give the intermediate ones the umask's mode).
 
     Not counted: the folders above a store hold none of its data. A part of the path that exists
     and is not a folder is a StorageIOError that names it."""
-    try:
-        os.makedirs(path.parent, mode=DIR_MODE, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as e:
-        above = reversed(path.parents)
-        blocker = next((p for p in above if os.path.lexists(p) and not p.is_dir()), path.parent)
-        error = StorageIOError(f"cannot create {path}: {blocker} is not a folder")
-        error.errno = e.errno  # type: ignore[attr-defined]
-        raise error from None
-    except OSError as e:
-        raise _io_error("create", path, e) from None
+    for folder in reversed(path.parents):  # from the top down: the root, ..., path.parent
+        if folder.is_dir():
+            continue
+        try:
+            os.mkdir(folder, DIR_MODE)
+        except FileExistsError as e:
+            if folder.is_dir():  # made meanwhile by another process
+                continue
+            raise _not_a_folder(path, folder, e) from None
+        except NotADirectoryError as e:
+            blocker = next((p for p in reversed(folder.parents) if os.path.lexists(p) and not p.is_dir()), folder)
+            raise _not_a_folder(path, blocker, e) from None
+        except OSError as e:
+            raise _io_error("create", path, e) from None
+
+
+def _not_a_folder(path: Path, blocker: Path, e: OSError) -> StorageIOError:
+    error = StorageIOError(f"cannot create {path}: {blocker} is not a folder")
+    error.errno = e.errno  # type: ignore[attr-defined]
+    return error
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -127,3 +127,14 @@ def test_make_parents_names_the_part_that_is_not_a_folder(tmp_path: Path) -> Non
         assert str(caught.value) == f"cannot create {target}: {tmp_path / 'afile'} is not a folder"
     fileops.make_parents(tmp_path / "new" / "deeper" / "store")
     assert (tmp_path / "new" / "deeper").stat().st_mode & 0o777 == 0o700
+
+
+def test_make_parents_makes_every_new_level_0700_under_any_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        fileops.make_parents(tmp_path / "a" / "b" / "c" / "keyfile")
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+    assert not (tmp_path / "a" / "b" / "c" / "keyfile").exists()
