@@ -17,6 +17,12 @@ REPORT = ROOT / "bench" / "results" / "reliability.json"
 DOC = ROOT / "docs" / "reliability.md"
 
 
+def _row_order(item: tuple[str, dict]) -> tuple[int, str]:
+    """Rows in the order of the page's items: "10 · ..." after "9 · ...", not after "1 · ..."."""
+    number = item[0].split(" ", 1)[0]
+    return (int(number) if number.isdigit() else 1_000_000, item[0])
+
+
 def table(report: dict) -> str:
     stress = report["mode"] == "stress"
     rows = [
@@ -25,7 +31,7 @@ def table(report: dict) -> str:
         "| test | cases tried | failures | command to rerun |",
         "| --- | ---: | ---: | --- |",
     ]
-    for name, row in report["rows"].items():
+    for name, row in sorted(report["rows"].items(), key=_row_order):
         files = " ".join(row["files"])
         command = f"`{'MNEMO_STRESS=1 ' if stress else ''}.venv/bin/python -m pytest {files}`"
         rows.append(f"| {name} | {row['cases']:,} | {row['failures']} | {command} |")
