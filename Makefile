@@ -32,10 +32,14 @@ $(VENV)/.bench-installed: $(VENV)/.dev-installed
 test: dev
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
-# The reliability suite at full length (minutes); its figures go to docs/reliability.md.
+# The reliability suite at full length (an hour or more); its figures go to docs/reliability.md.
+# `make stress STRESS_TESTS="tests/reliability/test_x.py ..."` reruns some files: their rows are
+# replaced in the report, every other row keeps the run (commit) it came from.
+STRESS_TESTS ?= tests/reliability
 stress: dev
 	HF_HUB_OFFLINE=1 MNEMO_STRESS=1 MNEMO_RELIABILITY_REPORT=bench/results/reliability.json \
-		$(BIN)/python -m pytest tests/reliability
+		MNEMO_RELIABILITY_MERGE=$(if $(filter tests/reliability,$(STRESS_TESTS)),0,1) \
+		$(BIN)/python -m pytest $(STRESS_TESTS)
 	$(BIN)/python scripts/render_reliability.py
 
 lint: dev

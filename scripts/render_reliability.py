@@ -24,17 +24,18 @@ def _row_order(item: tuple[str, dict]) -> tuple[int, str]:
 
 
 def table(report: dict) -> str:
-    stress = report["mode"] == "stress"
     rows = [
-        f"Mode: {'`make stress` (long)' if stress else 'bounded, as in `make test`'}.",
+        "Mode: `make stress` (long) unless a row says bounded; each row names the commit it ran at.",
         "",
-        "| test | cases tried | failures | command to rerun |",
-        "| --- | ---: | ---: | --- |",
+        "| test | cases tried | failures | run at | command to rerun |",
+        "| --- | ---: | ---: | --- | --- |",
     ]
     for name, row in sorted(report["rows"].items(), key=_row_order):
+        stress = row.get("mode", report.get("mode")) == "stress"
         files = " ".join(row["files"])
         command = f"`{'MNEMO_STRESS=1 ' if stress else ''}.venv/bin/python -m pytest {files}`"
-        rows.append(f"| {name} | {row['cases']:,} | {row['failures']} | {command} |")
+        run = f"{row.get('commit', 'unknown')}{'' if stress else ' (bounded)'}"
+        rows.append(f"| {name} | {row['cases']:,} | {row['failures']} | {run} | {command} |")
     return "\n".join(rows)
 
 

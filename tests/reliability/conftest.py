@@ -5,12 +5,16 @@ counts towards, and tells the `tally` fixture how many cases it tried. `scaled(b
 picks a case count: the bounded one in `make test`, the long one when `MNEMO_STRESS=1`. With
 `MNEMO_RELIABILITY_REPORT=PATH`, the session writes per row the cases tried, the tests that failed
 and the command to rerun to PATH (JSON); `scripts/render_reliability.py` turns that into the table.
+Each row also records the commit it ran at. With `MNEMO_RELIABILITY_MERGE=1` (`make stress
+STRESS_TESTS=...`, a rerun of some files), the rows of the files that ran replace theirs in the
+report at PATH and the other rows stay as their own run left them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,6 +81,36 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     target = os.environ.get("MNEMO_RELIABILITY_REPORT")
     if not target or not _rows:
         return
-    document = {"mode": "stress" if STRESS else "bounded", "rows": dict(sorted(_rows.items()))}
-    Path(target).parent.mkdir(parents=True, exist_ok=True)
-    Path(target).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    mode = "stress" if STRESS else "bounded"
+    commit = _commit()
+    rows = {name: {**row, "mode": mode, "commit": commit} for name, row in _rows.items()}
+    path = Path(target)
+    if os.environ.get("MNEMO_RELIABILITY_MERGE") == "1" and path.exists():
+        rows = {**_rows_not_rerun(json.loads(path.read_text(encoding="utf-8")), rows), **rows}
+    document = {"rows": dict(sorted(rows.items()))}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def _rows_not_rerun(old: dict[str, Any], new: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The earlier report's rows whose test files did not run this time (a row of a file that ran
+    is replaced, or gone if that file no longer has it)."""
+    ran = {file for row in new.values() for file in row["files"]}
+    kept = {}
+    for name, row in old.get("rows", {}).items():
+        if not set(row["files"]) & ran:
+            kept[name] = {"mode": old.get("mode"), **row}
+    return kept
+
+
+def _commit() -> str:
+    """The short commit the suite ran at, with `+changes` when the work tree differed from it."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True)
+    except OSError:
+        return "unknown"
+    if head.returncode != 0:
+        return "unknown"
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
