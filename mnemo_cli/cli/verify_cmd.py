@@ -41,6 +41,7 @@ def verify(
                 "records": report.ops,
                 "snapshot": report.snapshot,
                 "deep": report.deep,
+                "leftovers": report.leftovers,
                 "notes": report.notes,
             }
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import errno as errno_codes
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 
 
 class SimulatedCrash(BaseException):
@@ -205,6 +207,45 @@ def unlink(path: Path) -> None:
         pass
     except OSError as e:
         raise _io_error("delete", path, e) from None
+
+
+def remove_entry(path: Path) -> None:
+    """Delete `path` whatever it is: a file, a symlink (never what it points to) or a folder with
+    everything in it. No symlink is followed at any depth: each folder is opened `O_NOFOLLOW` and
+    its entries are removed relative to that descriptor, so a folder swapped for a link meanwhile
+    cannot lead outside. Counted per file and folder removed; a missing `path` is no error."""
+    try:
+        parent = os.open(path.parent, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+    except OSError as e:
+        raise _io_error("open", path.parent, e) from None
+    try:
+        _remove_at(parent, path.name, path)
+    finally:
+        os.close(parent)
+
+
+def _remove_at(dir_fd: int, name: str, shown: Path) -> None:
+    try:
+        is_dir = stat.S_ISDIR(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+        if is_dir:
+            fd = os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=dir_fd)
+            try:
+                for child in sorted(os.listdir(fd)):
+                    _remove_at(fd, child, shown / child)
+            finally:
+                os.close(fd)
+        op = "rmdir" if is_dir else "unlink"
+        _mutating(op, shown)
+        if is_dir:
+            os.rmdir(name, dir_fd=dir_fd)
+        else:
+            os.unlink(name, dir_fd=dir_fd)
+        if _observer is not None:
+            _observer(op, shown, None)
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        raise _io_error("delete", shown, e) from None
 
 
 def mkdir(path: Path) -> None:
