@@ -87,11 +87,3 @@ def write(store: Path, data_key: bytes, store_id: bytes, snapshot: Snapshot) -> 
     for _frames, old in listing(store, snapshot.gen)[KEEP:]:
         fileops.unlink(old)
     return path
-
-
-def remove_other_generations(store: Path, gen: bytes) -> None:
-    folder = store / layout.INDEX_DIR
-    if folder.is_dir():
-        for path in folder.iterdir():
-            if path.name.endswith(".snap") and not path.name.startswith(gen.hex() + "."):
-                fileops.unlink(path)

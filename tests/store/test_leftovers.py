@@ -162,3 +162,22 @@ def test_the_sweep_leaves_a_symlinked_folder_of_the_store_alone(tmp_path: Path) 
         store.remember("the next writer")
     assert (elsewhere / "unrelated.txt").read_text() == "not the store's"
     assert (path / "index").is_symlink()
+
+
+def test_updating_a_backup_removes_its_leftovers(tmp_path: Path) -> None:
+    """An interrupted backup can leave temporary files in an earlier backup; the next one clears them."""
+    path, dest = tmp_path / "store", tmp_path / "backup"
+    Store.create(path, [PASSPHRASE, KEYFILE], recovery=False).close()
+    with open_stub(path) as store:
+        store.remember("a memory")
+        store.backup(dest)
+        gen = store.head().gen
+        (dest / layout.INDEX_DIR).mkdir(exist_ok=True)
+        (dest / layout.INDEX_DIR / f"{layout.snapshot_name(gen, 5)}.tmp").write_bytes(b"a half copied snapshot")
+        (dest / "notes.txt").write_bytes(b"a file nobody owns")
+        store.remember("another memory")
+        _report, checked = store.backup(dest)
+    assert checked.leftovers == []
+    assert sorted(str(p.relative_to(dest)) for p in files_under(dest)) == sorted(
+        ["MNEMO", "keyslots", "keyslots.2", "HEAD", "lock", f"log/{layout.log_name(gen)}"]
+    )
