@@ -18,9 +18,10 @@ def verify(
 ) -> None:
     """Check the store's integrity: header, both key-slot copies, HEAD, every frame and the chain.
 
-    Read-only: nothing is repaired or rewritten. A damaged key-slot copy or an interrupted write
-    after the last commit is reported as a warning (the store still works); anything else wrong is
-    an integrity failure naming the file.
+    Read-only: nothing is repaired or rewritten. A damaged key-slot copy, an interrupted write
+    after the last commit, or files an interrupted write left (the next write removes them) are
+    reported as warnings (the store still works); anything else wrong is an integrity failure
+    naming the file.
 
     Example: MNEMO_KEYFILE=~/.config/mnemo/agent.key mnemo verify --json
 
@@ -41,6 +42,7 @@ def verify(
                 "records": report.ops,
                 "snapshot": report.snapshot,
                 "deep": report.deep,
+                "leftovers": report.leftovers,
                 "notes": report.notes,
             }
         )

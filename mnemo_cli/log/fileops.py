@@ -85,6 +85,22 @@ def observe(observer: Callable[[str, Path, object], None] | None) -> None:
     _observer = observer
 
 
+#: Test-only: the store behaves as if it were on a read-only mount (see `read_only`).
+_read_only = False
+
+
+def read_only(on: bool) -> None:
+    """Test-only: while on, every mutating call and every open for writing fails with EROFS, as on
+    a read-only mount (a backup on write-protected media)."""
+    global _read_only
+    _read_only = on
+
+
+def _refuse_if_read_only(path: object) -> None:
+    if _read_only:
+        raise OSError(errno_codes.EROFS, os.strerror(errno_codes.EROFS), str(path))
+
+
 def mutating_calls() -> int:
     """How many mutating calls were made since the last `inject` (or process start)."""
     return _calls
@@ -95,6 +111,7 @@ def _mutating(op: str, path: object) -> None:
     _calls += 1
     fault = _fault
     if fault is None or not (_calls == fault.at or (fault.persistent and _calls > fault.at)):
+        _refuse_if_read_only(path)
         return
     if fault.action == "exit":
         os._exit(137)
@@ -207,6 +224,22 @@ def unlink(path: Path) -> None:
         pass
     except OSError as e:
         raise _io_error("delete", path, e) from None
+
+
+def remove_entry(path: Path) -> None:
+    """Delete `path` whatever it is: a file, a symlink (never what it points to) or a folder with
+    everything in it, through `remove_tree`, which follows no link at any depth. Counted per file
+    and folder removed; a missing `path` is no error."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise _io_error("delete", path, e) from None
+    if stat.S_ISDIR(mode):
+        remove_tree(path)
+    else:
+        unlink(path)
 
 
 def mkdir(path: Path) -> None:
@@ -386,11 +419,27 @@ def open_read(path: Path) -> int:
         raise _io_error("open", path, e) from None
 
 
-def open_lock(path: Path) -> int:
-    """The lock file's descriptor (created 0600 if missing, never through a symlink); not counted:
-    creating an empty lock file changes no data."""
+#: What opening a file for writing fails with where the store cannot be written.
+_CANNOT_WRITE = (errno_codes.EROFS, errno_codes.EACCES, errno_codes.EPERM)
+
+
+def open_lock(path: Path, *, shared: bool = False) -> int | None:
+    """The lock file's descriptor, open for writing (created 0600 if missing, never through a
+    symlink); not counted: creating an empty lock file changes no data.
+
+    `shared`, for a reader: where the store cannot be written (a read-only mount, write-protected
+    media) the file is opened read-only instead, which `flock` accepts; None when it does not exist
+    there either: no writer can work on such a store, so there is nobody to wait for."""
     try:
+        _refuse_if_read_only(path)
         return os.open(path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, FILE_MODE)
+    except OSError as e:
+        if not shared or e.errno not in _CANNOT_WRITE:
+            raise _io_error("open", path, e) from None
+    try:
+        return os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+    except FileNotFoundError:
+        return None
     except OSError as e:
         raise _io_error("open", path, e) from None
 
@@ -398,6 +447,7 @@ def open_lock(path: Path) -> int:
 def open_append(path: Path) -> int:
     """An O_RDWR|O_APPEND descriptor on an existing file (writes go to its end)."""
     try:
+        _refuse_if_read_only(path)
         return os.open(path, os.O_RDWR | os.O_APPEND | _O_NOFOLLOW | _O_CLOEXEC)
     except FileNotFoundError:
         raise

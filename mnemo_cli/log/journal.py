@@ -18,7 +18,7 @@ from pathlib import Path
 from mnemo_cli.crypto import aead
 from mnemo_cli.crypto.kdf import subkey
 from mnemo_cli.errors import IntegrityError
-from mnemo_cli.log import fileops, frames, head, layout
+from mnemo_cli.log import fileops, frames, head, layout, leftovers
 from mnemo_cli.log.frames import ChainPoint, FrameError, LogHeader
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.lock import StoreLock
@@ -66,8 +66,15 @@ class Journal:
             yield body
 
     def exclusive(self, lock_wait: float | None = None) -> StoreLock:
-        """The writers' lock, for work that must not interleave with commits (snapshots)."""
-        return StoreLock(self.store / layout.LOCK).acquire(exclusive=True, wait=lock_wait)
+        """The writers' lock, for work that must not interleave with commits (snapshots, key slots,
+        new generations). Taking it removes the leftovers of interrupted writes (`remove_orphans`)."""
+        lock = StoreLock(self.store / layout.LOCK).acquire(exclusive=True, wait=lock_wait)
+        try:
+            self.remove_orphans(self.read_head())
+        except BaseException:
+            lock.release()
+            raise
+        return lock
 
     def read(
         self,
@@ -191,18 +198,10 @@ class Journal:
         head.write(self.store, new, self._head_key, self.store_id)
 
     def remove_orphans(self, current: Head) -> list[str]:
-        """Delete log files HEAD does not name (a finished or interrupted compaction's leftovers).
-        Call with the exclusive lock held."""
-        keep = layout.log_path(self.store, current.gen).name
-        removed = []
-        folder = self.store / layout.LOG_DIR
-        for path in sorted(folder.iterdir()):
-            if path.name != keep and (path.name.endswith(".mlog") or path.name.endswith(".mlog.tmp")):
-                fileops.unlink(path)
-                removed.append(path.name)
-        if removed:
-            fileops.fsync_dir(folder)
-        return removed
+        """Delete every file in the store that `current`'s generation does not own (an older
+        generation's log and snapshots, temporary files of interrupted writes: `leftovers.py`) and
+        return their paths relative to the store. Call with the exclusive lock held."""
+        return leftovers.sweep(self.store, current.gen)
 
     def append(
         self, bodies: Sequence[bytes], *, lock_wait: float | None = None, expect_gen: bytes | None = None
@@ -217,8 +216,7 @@ class Journal:
                 raise GenerationChanged()
             if not bodies:
                 return anchor
-            if len(list((self.store / layout.LOG_DIR).iterdir())) > 1:
-                self.remove_orphans(anchor)
+            self.remove_orphans(anchor)
             path, fd = self._open_log(anchor, fileops.open_append)
             try:
                 header = self._check_tail(fd, path, anchor)

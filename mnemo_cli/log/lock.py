@@ -4,10 +4,15 @@ flock locks belong to an open file description and the kernel drops them when th
 so a killed writer never leaves a stale lock. (POSIX `fcntl` record locks are not used: a process
 loses them when it closes *any* descriptor of the file.) Waiting polls with a limit, then raises
 `StoreBusy`.
+
+On a store that cannot be written (a read-only mount), a reader takes its shared lock through a
+read-only descriptor (or none, when there is no lock file), and a writer fails at once with a
+`StorageIOError` saying so: nothing is written, and every read command works.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import time
@@ -28,6 +33,16 @@ def default_wait() -> float:
         return DEFAULT_WAIT
 
 
+def _read_only(store: Path) -> StorageIOError:
+    error = StorageIOError(
+        f"cannot write to the store at {store}: it is on a read-only file system",
+        hint="commands that only read it work (list, recall, show, export, verify); "
+        "copy it to writable storage to change it",
+    )
+    error.errno = errno.EROFS  # type: ignore[attr-defined]
+    return error
+
+
 class StoreLock:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -35,7 +50,14 @@ class StoreLock:
 
     def acquire(self, *, exclusive: bool, wait: float | None = None) -> StoreLock:
         wait = default_wait() if wait is None else wait
-        fd = fileops.open_lock(self.path)
+        try:
+            fd = fileops.open_lock(self.path, shared=not exclusive)
+        except StorageIOError as e:
+            if exclusive and getattr(e, "errno", None) == errno.EROFS:
+                raise _read_only(self.path.parent) from None
+            raise
+        if fd is None:
+            return self  # a reader of a read-only store with no lock file: no writer to wait for
         mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         deadline = time.monotonic() + wait
         pause = 0.002

@@ -38,23 +38,18 @@ class Snapshot:
     payload: bytes
 
 
-def _name(gen: bytes, frames: int) -> str:
-    return f"{gen.hex()}.{frames}.snap"
-
-
 def listing(store: Path, gen: bytes) -> list[tuple[int, Path]]:
     """(frames, path) of this generation's snapshot files, newest first (by name only)."""
     folder = store / layout.INDEX_DIR
     found = []
-    prefix = gen.hex() + "."
     try:
-        names = [p for p in folder.iterdir() if p.name.startswith(prefix) and p.name.endswith(".snap")]
+        paths = list(folder.iterdir())
     except FileNotFoundError:
         return []
-    for path in names:
-        middle = path.name[len(prefix) : -len(".snap")]
-        if middle.isdigit():
-            found.append((int(middle), path))
+    for path in paths:
+        frames = layout.snapshot_frames(path.name, gen)
+        if frames is not None:
+            found.append((frames, path))
     return sorted(found, reverse=True)
 
 
@@ -87,16 +82,8 @@ def write(store: Path, data_key: bytes, store_id: bytes, snapshot: Snapshot) -> 
     prefix = _PREFIX.pack(MAGIC, VERSION, 0)
     point = snapshot.point
     plain = _POINT.pack(snapshot.gen, point.frames, point.offset, point.tag) + pad(snapshot.payload)
-    path = folder / _name(snapshot.gen, point.frames)
+    path = folder / layout.snapshot_name(snapshot.gen, point.frames)
     fileops.write_atomic(path, prefix + aead.seal(subkey(data_key, "index"), plain, _AAD + store_id + prefix))
     for _frames, old in listing(store, snapshot.gen)[KEEP:]:
         fileops.unlink(old)
     return path
-
-
-def remove_other_generations(store: Path, gen: bytes) -> None:
-    folder = store / layout.INDEX_DIR
-    if folder.is_dir():
-        for path in folder.iterdir():
-            if path.name.endswith(".snap") and not path.name.startswith(gen.hex() + "."):
-                fileops.unlink(path)

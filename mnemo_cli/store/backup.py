@@ -18,7 +18,7 @@ from pathlib import Path
 from mnemo_cli.crypto import aead
 from mnemo_cli.crypto.kdf import subkey
 from mnemo_cli.errors import IntegrityError, StorageIOError, StoreExists
-from mnemo_cli.log import fileops, frames, head, keyslot_files, layout, snapshot_file, store_header
+from mnemo_cli.log import fileops, frames, head, keyslot_files, layout, leftovers, snapshot_file, store_header
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.lock import StoreLock
 
@@ -144,11 +144,7 @@ def _check_folders(dest: Path) -> None:
 
 
 def _remove_stale(dest: Path, anchor: Head) -> None:
-    keep = layout.log_path(dest, anchor.gen).name
-    for path in (dest / layout.LOG_DIR).iterdir():
-        if path.name != keep:
-            fileops.unlink(path)
-    snapshot_file.remove_other_generations(dest, anchor.gen)
+    leftovers.sweep(dest, anchor.gen)  # older generations, temporary files of an interrupted backup
     for _frames, path in snapshot_file.listing(dest, anchor.gen)[1:]:
         fileops.unlink(path)
 

@@ -29,7 +29,7 @@ from mnemo_cli.crypto.keyslots import KeySlot, KeySlotTable
 from mnemo_cli.embed.model_spec import EMBEDDED, ModelSpec
 from mnemo_cli.errors import AuthenticationError, IntegrityError, MemoryNotFound, ModelError, StoreExists, UsageError
 from mnemo_cli.index import snapshot as payload_codec
-from mnemo_cli.log import fileops, keyslot_files, layout, snapshot_file, store_header
+from mnemo_cli.log import fileops, keyslot_files, layout, leftovers, snapshot_file, store_header
 from mnemo_cli.log.head import Head, WrongKey
 from mnemo_cli.log.journal import GenerationChanged, Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
@@ -141,6 +141,8 @@ class VerifyReport:
     snapshot: str = "none"
     #: With deep: True when the index rebuilt from the log equals the snapshot-based one.
     deep: bool = False
+    #: Files the current generation does not own (left by an interrupted write), relative paths.
+    leftovers: list[str] = field(default_factory=list)
 
 
 class Store:
@@ -745,7 +747,6 @@ class Store:
         journal.switch_to(new)
         self._record_seen(new)
         removed = journal.remove_orphans(new)
-        snapshot_file.remove_other_generations(self.path, new.gen)
         state.load(locked=True)
         if new.frames >= SNAPSHOT_EVERY:  # below that, replaying the log is cheaper than a snapshot
             state.write_snapshot()
@@ -978,8 +979,7 @@ class Store:
             new_journal.switch_to(new)
             table = keyslots.with_slots(table, added)
             keyslot_files.write(self.path, table)
-            new_journal.remove_orphans(new)
-            snapshot_file.remove_other_generations(self.path, new.gen)
+            new_journal.remove_orphans(new)  # the old key's log and snapshots
             self._journal, self._data_key, self._table = new_journal, new_key, table
             self._record_seen(new)  # under the new key: the old key's record cannot be checked now
             self.unlocked_with = added[0]
@@ -1032,6 +1032,9 @@ class Store:
                 f"{report.uncommitted_bytes} bytes after the last commit (an interrupted write; trimmed on next write)"
             )
         report.snapshot = self._check_snapshot(head, report.notes)
+        report.leftovers = leftovers.find(self.path, head.gen)
+        if report.leftovers:
+            report.notes.append(leftovers.describe(report.leftovers))
         if deep:
             self._compare_with_rebuild()
             report.deep = True

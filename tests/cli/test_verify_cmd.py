@@ -116,3 +116,15 @@ def test_deep(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["deep"] is True and report["snapshot"] == "none"
+
+
+def test_leftovers_are_a_warning_and_stay_until_the_next_write(store: Path) -> None:
+    (store / "index").mkdir(exist_ok=True)
+    (store / "index" / f"{'ab' * 16}.300.snap.tmp").write_bytes(b"what a killed snapshot write left")
+    before = digest_tree(store)
+    done = run_mnemo("verify", "--json", env={"MNEMO_PASSPHRASE": PASSPHRASE})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["leftovers"] == [f"index/{'ab' * 16}.300.snap.tmp"]
+    warning = done.stderr.splitlines()
+    assert len(warning) == 1 and "1 file(s) left in the store" in warning[0] and "may hold memory text" in warning[0]
+    assert digest_tree(store) == before  # verify never removes anything
