@@ -897,8 +897,9 @@ class Store:
                 self.store_id,
                 params if secret.kind == "passphrase" else None,
             )
-            self._table = keyslots.with_slots(table, [*table.slots, slot])
-            keyslot_files.write(self.path, self._table)
+            table = keyslots.with_slots(table, [*table.slots, slot])
+            keyslot_files.write(self.path, table)
+            self._table = table  # only once written: the rollback record must not name an unwritten seq
             self._record_seen(self.head())
         return slot
 
@@ -912,8 +913,9 @@ class Store:
             key_id = self.unlocked_with.key_id
             if not any(slot.key_id == key_id and slot.slot_id != slot_id for slot in table.slots):
                 raise UsageError("refusing to remove the last key slot: nothing could open the store")
-            self._table = keyslots.with_slots(table, [slot for slot in table.slots if slot.slot_id != slot_id])
-            keyslot_files.write(self.path, self._table)
+            table = keyslots.with_slots(table, [slot for slot in table.slots if slot.slot_id != slot_id])
+            keyslot_files.write(self.path, table)
+            self._table = table
             self._record_seen(self.head())
         return found[0]
 

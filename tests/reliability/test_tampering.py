@@ -7,7 +7,8 @@ Putting back an earlier copy of HEAD, of the key-slot table or of the whole stor
 of the files, which the format cannot refuse (docs/format.md, section 14): `mnemo_cli.store.seen`
 keeps, outside the store, the newest state this user saw, and opening an older one warns (naming
 both) without refusing; the next write accepts it. The record itself may be damaged, forged,
-foreign or unwritable: it then counts as absent and no command fails.
+foreign or unwritable: it then counts as absent and no command fails. (`verify` failing on such
+evidence, and writers keeping the frames beyond HEAD, are row 13: test_rollback.py.)
 
 (tests/store/test_tampering.py covers the same attacks on a 3-record store byte by byte; this file
 adds memories, a snapshot, generations, the rollback record and the CLI.)
