@@ -37,6 +37,7 @@ from mnemo_cli.cli import (
     reindex_cmd,
     rekey_cmd,
     remember_cmd,
+    salvage_cmd,
     serve_cmd,
     show_cmd,
     stats_cmd,
@@ -89,6 +90,7 @@ app.command("forget")(forget_cmd.forget)
 app.command("prune")(prune_cmd.prune)
 app.command("compact")(compact_cmd.compact)
 app.command("backup")(backup_cmd.backup)
+app.command("salvage")(salvage_cmd.salvage)
 app.add_typer(key_cmd.app, name="key")
 app.command("passwd")(key_cmd.passwd)
 app.command("rekey")(rekey_cmd.rekey)

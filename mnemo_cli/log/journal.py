@@ -7,6 +7,10 @@ the commit point: frames beyond it are never read, so a batch is all or nothing.
 
 Readers take the shared lock only while they open HEAD and the log, then read from the open
 descriptor: an append-only file read up to HEAD's length is stable while writers go on.
+
+Frames beyond HEAD are deleted only when they can be one unfinished commit: when the caller has
+evidence of a rollback (`rollback_evidence`), a writer that would delete authentic frames (the
+tail, or another generation's log) refuses with `RolledBack` instead.
 """
 
 from __future__ import annotations
@@ -26,6 +30,22 @@ from mnemo_cli.log.lock import StoreLock
 _READ_CHUNK = 4 * 1024 * 1024
 
 
+#: Where every error about a damaged log points the user (docs/cli.md, `mnemo salvage`).
+SALVAGE_HINT = "copy every record that still authenticates with `mnemo salvage DEST`, or restore a backup"
+
+
+class LogDamaged(IntegrityError):
+    """The log does not match its chain or HEAD: a frame fails, the file is cut or missing."""
+
+    def __init__(self, message: str, *, hint: str | None = SALVAGE_HINT) -> None:
+        super().__init__(message, hint=hint)
+
+
+class RolledBack(IntegrityError):
+    """HEAD names an earlier state than the store has been in (the caller's evidence), and a write
+    would delete authentic frames beyond it."""
+
+
 class GenerationChanged(Exception):
     """`append(expect_gen=...)` found another generation current (compacted, reindexed or rekeyed
     since the caller looked): nothing was written; catch up and try again."""
@@ -39,6 +59,9 @@ class Journal:
         self._head_key = subkey(data_key, "head")
         #: Messages about repairs this journal made (trimmed tails), for the caller to show.
         self.notes: list[str] = []
+        #: Asked under the writers' lock before a writer deletes anything beyond HEAD: given HEAD and
+        #: the authentic bodies after it, why they were committed once (a rollback), or None.
+        self.rollback_evidence: Callable[[Head, list[bytes]], str | None] | None = None
 
     # -- creation -------------------------------------------------------------------------------
 
@@ -121,13 +144,13 @@ class Journal:
         try:
             return path, opener(path)
         except FileNotFoundError:
-            raise IntegrityError(f"{path}: missing (HEAD names this generation)") from None
+            raise LogDamaged(f"{path}: missing (HEAD names this generation)") from None
 
     @staticmethod
     def _size_at_least_head(fd: int, path: Path, anchor: Head) -> int:
         size = fileops.file_size(fd)
         if size < anchor.log_bytes:
-            raise IntegrityError(f"{path}: {size} bytes, but HEAD says {anchor.log_bytes}: the log was truncated")
+            raise LogDamaged(f"{path}: {size} bytes, but HEAD says {anchor.log_bytes}: the log was truncated")
         return size
 
     def _read(self, fd: int, path: Path, anchor: Head, start: ChainPoint | None) -> Iterator[tuple[bytes, ChainPoint]]:
@@ -145,19 +168,19 @@ class Journal:
                 body, point = frames.open_frame(self._log_key, header, point, buffer, at)
             except FrameError as e:
                 if not e.incomplete or buffer_start + len(buffer) >= anchor.log_bytes:
-                    raise IntegrityError(f"{path}: frame {point.frames} at offset {point.offset}: {e}") from None
+                    raise LogDamaged(f"{path}: frame {point.frames} at offset {point.offset}: {e}") from None
                 # Need more bytes: keep the unread part, read the next chunk (never past HEAD).
                 buffer = buffer[at:]
                 buffer_start = point.offset
                 want = min(_READ_CHUNK, anchor.log_bytes - buffer_start - len(buffer))
                 more = fileops.pread(fd, want, buffer_start + len(buffer), path)
                 if not more:
-                    raise IntegrityError(f"{path}: the log shrank while it was being read") from None
+                    raise LogDamaged(f"{path}: the log shrank while it was being read") from None
                 buffer += more
                 continue
             yield body, point
         if (point.frames, point.offset, point.tag) != (anchor.frames, anchor.log_bytes, anchor.last_tag):
-            raise IntegrityError(f"{path}: the log does not end where HEAD says (rolled back or spliced)")
+            raise LogDamaged(f"{path}: the log does not end where HEAD says (rolled back or spliced)")
 
     def _check_header(self, header_bytes: bytes, path: Path, anchor: Head) -> LogHeader:
         if anchor.log_bytes < frames.HEADER_SIZE or (anchor.frames > 0) != (anchor.last_offset >= frames.HEADER_SIZE):
@@ -165,9 +188,9 @@ class Journal:
         try:
             header = frames.decode_header(header_bytes)
         except FrameError as e:
-            raise IntegrityError(f"{path}: log header: {e}") from None
+            raise LogDamaged(f"{path}: log header: {e}") from None
         if header.store_id != self.store_id or header.gen != anchor.gen or header.key_id != anchor.key_id:
-            raise IntegrityError(f"{path}: log header names another store, generation or key")
+            raise LogDamaged(f"{path}: log header names another store, generation or key")
         return header
 
     # -- writing --------------------------------------------------------------------------------
@@ -200,7 +223,11 @@ class Journal:
     def remove_orphans(self, current: Head) -> list[str]:
         """Delete every file in the store that `current`'s generation does not own (an older
         generation's log and snapshots, temporary files of interrupted writes: `leftovers.py`) and
-        return their paths relative to the store. Call with the exclusive lock held."""
+        return their paths relative to the store. Call with the exclusive lock held.
+
+        Refuses (`RolledBack`) first when there is evidence that `current` was rolled back: the
+        files it does not own may then hold authentic commits, such as a newer generation's log."""
+        self.refuse_if_rolled_back(current)
         return leftovers.sweep(self.store, current.gen)
 
     def append(
@@ -216,7 +243,7 @@ class Journal:
                 raise GenerationChanged()
             if not bodies:
                 return anchor
-            self.remove_orphans(anchor)
+            self.remove_orphans(anchor)  # refuses, deleting nothing, on evidence of a rollback
             path, fd = self._open_log(anchor, fileops.open_append)
             try:
                 header = self._check_tail(fd, path, anchor)
@@ -235,6 +262,59 @@ class Journal:
             head.write(self.store, new, self._head_key, self.store_id)
             return new
 
+    def refuse_if_rolled_back(self, anchor: Head) -> None:
+        """`RolledBack` when a writer about to replace the log (compaction, rekey) would delete
+        authentic frames beyond `anchor` that the caller has evidence were committed. Hold the
+        writers' lock."""
+        path, fd = self._open_log(anchor, fileops.open_read)
+        try:
+            self._refuse_if_rolled_back(fd, path, anchor)
+        finally:
+            os.close(fd)
+
+    def _refuse_if_rolled_back(self, fd: int, path: Path, anchor: Head) -> None:
+        others = [p.name for p in self._other_logs(anchor)]
+        tail = self.authentic_tail(fd, path, anchor)
+        if not (tail or others) or self.rollback_evidence is None:
+            return
+        why = self.rollback_evidence(anchor, tail)
+        if why is None:
+            return
+        lost = f"{len(tail)} authentic records beyond HEAD" if tail else f"the log files {', '.join(others)}"
+        raise RolledBack(f"{why}; refusing to write, which would delete {lost}: copy them with `mnemo salvage DEST`")
+
+    def authentic_tail(self, fd: int, path: Path, anchor: Head) -> list[bytes]:
+        """The bodies of the whole frames after HEAD that continue its chain (written by a commit
+        that did not finish, or named by a HEAD since rolled back)."""
+        size = fileops.file_size(fd)
+        if size <= anchor.log_bytes or anchor.log_bytes < frames.HEADER_SIZE:
+            return []
+        header_bytes = fileops.pread(fd, frames.HEADER_SIZE, 0, path)
+        try:
+            header = frames.decode_header(header_bytes)
+        except FrameError:
+            return []
+        data = fileops.pread(fd, size - anchor.log_bytes, anchor.log_bytes, path)
+        point, at, bodies = ChainPoint(anchor.frames, anchor.log_bytes, anchor.last_tag), 0, []
+        while at < len(data):
+            try:
+                body, after = frames.open_frame(self._log_key, header, point, data, at)
+            except FrameError:
+                break
+            bodies.append(body)
+            at += after.offset - point.offset
+            point = after
+        return bodies
+
+    def _other_logs(self, current: Head) -> list[Path]:
+        keep = layout.log_path(self.store, current.gen).name
+        folder = self.store / layout.LOG_DIR
+        return [
+            path
+            for path in sorted(folder.iterdir())
+            if path.name != keep and (path.name.endswith(".mlog") or path.name.endswith(".mlog.tmp"))
+        ]
+
     def _check_tail(self, fd: int, path: Path, anchor: Head) -> LogHeader:
         """Check the log ends as HEAD says (cheaply: header and last tag), trim what lies beyond."""
         size = self._size_at_least_head(fd, path, anchor)
@@ -251,7 +331,7 @@ class Journal:
                 and tail_tag == anchor.last_tag
             )
         if not intact:
-            raise IntegrityError(f"{path}: the last committed frame does not match HEAD")
+            raise LogDamaged(f"{path}: the last committed frame does not match HEAD")
         if size > anchor.log_bytes:
             fileops.truncate(fd, anchor.log_bytes, path)
             fileops.fsync(fd, path)

@@ -34,7 +34,7 @@ from mnemo_cli.log.head import Head, WrongKey
 from mnemo_cli.log.journal import GenerationChanged, Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
 from mnemo_cli.store import records as record_codec
-from mnemo_cli.store import seen, values
+from mnemo_cli.store import rollback, seen, values
 from mnemo_cli.store.backup import BackupReport
 from mnemo_cli.store.backup import backup as take_backup
 from mnemo_cli.store.location import store_path
@@ -153,7 +153,7 @@ class Store:
         self.store_id = store_id
         self._table = table
         self.unlocked_with = slot
-        self._journal: Journal | None = Journal(path, store_id, data_key)
+        self._journal: Journal | None = self._guarded(Journal(path, store_id, data_key))
         #: Set by `create` only: the recovery key, to be shown to the user once.
         self.recovery_key: str | None = None
         #: Things the user should hear about (a damaged key-slot copy, a trimmed tail).
@@ -255,7 +255,7 @@ class Store:
     def _unlock(cls, path: Path, secret: secrets.Secret, embedder: Embedder | None) -> Store:
         header = store_header.read(path)
         table, notes = keyslot_files.read(path, header.store_id)
-        seen_before = seen.read_raw(header.store_id)  # before HEAD: see `seen.read_raw`
+        seen_before = seen.read_raw(header.store_id, path)  # before HEAD: see `seen.read_raw`
         retired: list[KeySlot] = []
         for data_key, slot in keyslots.openings(table, secret):
             store = cls(path, header.store_id, data_key, table, slot)
@@ -268,7 +268,7 @@ class Store:
                 continue
             store._embedder = embedder
             store.notes.extend(notes)
-            store.notes.extend(seen.observe(seen_before, header.store_id, data_key, head, table.seq))
+            store.notes.extend(seen.observe(seen_before, header.store_id, path, data_key, head, table.seq))
             store.notes.extend(_stale_slots(table, slot))
             return store
         listed = ", ".join(str(s.slot_id) for s in retired)
@@ -291,13 +291,13 @@ class Store:
         table, notes = keyslot_files.read(self.path, self.store_id)
         if self.unlocked_with not in table.slots:
             raise AuthenticationError("the secret this store was unlocked with no longer opens it")
-        seen_before = seen.read_raw(self.store_id)  # before HEAD, as in `open`
+        seen_before = seen.read_raw(self.store_id, self.path)  # before HEAD, as in `open`
         try:
             head = self.head()
         except WrongKey:
             raise AuthenticationError("the store's data key changed (a full rekey)") from None
         self._table = table
-        notes.extend(seen.observe(seen_before, self.store_id, self._data_key, head, table.seq))
+        notes.extend(seen.observe(seen_before, self.store_id, self.path, self._data_key, head, table.seq))
         return notes + _stale_slots(table, self.unlocked_with)
 
     def close(self) -> None:
@@ -340,7 +340,14 @@ class Store:
 
     def _record_seen(self, head: Head) -> None:
         """Remember, outside the store, the newest state this user has seen (rollback detection)."""
-        seen.record(self.store_id, self._data_key, head, self._table.seq)
+        seen.record(self.store_id, self.path, self._data_key, head, self._table.seq)
+
+    def _guarded(self, journal: Journal) -> Journal:
+        """`journal`, whose writers keep frames beyond HEAD when the store was rolled back."""
+        journal.rollback_evidence = lambda anchor, tail: rollback.evidence(
+            seen.read_raw(self.store_id, self.path), self.store_id, self.path, self._data_key, anchor, tail
+        )  # read under the writers' lock, after HEAD: only a commit made before it can be recorded
+        return journal
 
     def records(self, *, lock_wait: float | None = None) -> Iterator[Record]:
         """Every committed record, oldest first, authenticated and chain-checked."""
@@ -723,6 +730,7 @@ class Store:
         import time
 
         journal = self.journal
+        journal.refuse_if_rolled_back(before)
         live = {memory.id for memory in state.catalog.in_order()}
         kept: list[bytes] = []
         _anchor, bodies = journal.read(locked=True)
@@ -889,8 +897,9 @@ class Store:
                 self.store_id,
                 params if secret.kind == "passphrase" else None,
             )
-            self._table = keyslots.with_slots(table, [*table.slots, slot])
-            keyslot_files.write(self.path, self._table)
+            table = keyslots.with_slots(table, [*table.slots, slot])
+            keyslot_files.write(self.path, table)
+            self._table = table  # only once written: the rollback record must not name an unwritten seq
             self._record_seen(self.head())
         return slot
 
@@ -904,8 +913,9 @@ class Store:
             key_id = self.unlocked_with.key_id
             if not any(slot.key_id == key_id and slot.slot_id != slot_id for slot in table.slots):
                 raise UsageError("refusing to remove the last key slot: nothing could open the store")
-            self._table = keyslots.with_slots(table, [slot for slot in table.slots if slot.slot_id != slot_id])
-            keyslot_files.write(self.path, self._table)
+            table = keyslots.with_slots(table, [slot for slot in table.slots if slot.slot_id != slot_id])
+            keyslot_files.write(self.path, table)
+            self._table = table
             self._record_seen(self.head())
         return found[0]
 
@@ -953,6 +963,10 @@ class Store:
         journal = self.journal
         with journal.exclusive(lock_wait):
             before = self.head()
+            journal.refuse_if_rolled_back(before)
+            # Every record is read (and authenticated) before anything is written: damage stops it here.
+            _anchor, chain = journal.read(locked=True)
+            bodies = [body for body, _point in chain]
             table, _notes = keyslot_files.read(self.path, self.store_id)
             current = [slot for slot in table.slots if slot.key_id == before.key_id]
             key_id = max(slot.key_id for slot in table.slots) + 1  # never reuse the id of a retired key
@@ -973,9 +987,8 @@ class Store:
             # Both keys open the store until HEAD moves: leftovers of an interrupted rekey go now.
             table = keyslots.with_slots(table, [*current, *added])
             keyslot_files.write(self.path, table)
-            _anchor, bodies = journal.read(locked=True)
-            new_journal = Journal(self.path, self.store_id, new_key)
-            new = new_journal.write_generation([body for body, _point in bodies], key_id, before.commit + 1)
+            new_journal = self._guarded(Journal(self.path, self.store_id, new_key))
+            new = new_journal.write_generation(bodies, key_id, before.commit + 1)
             new_journal.switch_to(new)
             table = keyslots.with_slots(table, added)
             keyslot_files.write(self.path, table)
@@ -1015,6 +1028,7 @@ class Store:
         ops: dict[str, int] = {}
         for record in self.records():
             ops[record.op] = ops.get(record.op, 0) + 1
+        rollback.check(self.journal, self.store_id, self.path, self._data_key, self._table.seq)
         log_file = layout.log_path(self.path, head.gen)
         size = log_file.stat().st_size
         report = VerifyReport(

@@ -107,6 +107,8 @@ def id_of(store: Store, text: str) -> str:
 
 def copy_case(pristine: Path, case: Path) -> Path:
     """A fresh copy of the store (and its backup) under `case`; returns the store's path."""
+    # A new copy in a folder used before is another store there, not a rollback of the last one.
+    shutil.rmtree(Path(os.environ["MNEMO_STATE_DIR"]) / "seen", ignore_errors=True)
     shutil.copytree(pristine, case / "store")
     shutil.copytree(pristine.with_name("backup"), case / "backup")
     return case / "store"

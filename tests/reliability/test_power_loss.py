@@ -132,6 +132,8 @@ def power_cuts(
             out = tmp_path / "cut"
             if out.exists():
                 shutil.rmtree(out)
+            # Each cut is another disk in the same folder, not a rollback of the one checked before.
+            shutil.rmtree(Path(os.environ["MNEMO_STATE_DIR"]) / "seen", ignore_errors=True)
             profile = recorder.power_cut(random.Random(seed), out)
             label = f"{name}: power cut at call {n}/{total}, seed {seed} ({profile})"
             try:

@@ -7,7 +7,8 @@ Putting back an earlier copy of HEAD, of the key-slot table or of the whole stor
 of the files, which the format cannot refuse (docs/format.md, section 14): `mnemo_cli.store.seen`
 keeps, outside the store, the newest state this user saw, and opening an older one warns (naming
 both) without refusing; the next write accepts it. The record itself may be damaged, forged,
-foreign or unwritable: it then counts as absent and no command fails.
+foreign or unwritable: it then counts as absent and no command fails. (`verify` failing on such
+evidence, and writers keeping the frames beyond HEAD, are row 13: test_rollback.py.)
 
 (tests/store/test_tampering.py covers the same attacks on a 3-record store byte by byte; this file
 adds memories, a snapshot, generations, the rollback record and the CLI.)
@@ -344,13 +345,13 @@ def test_a_damaged_forged_or_foreign_record_counts_as_absent(
 ) -> None:
     with Store.open(work, history.keyfile) as store:
         store_id = store.store_id
-    record = seen.record_path(store_id)
+    record = seen.record_path(store_id, work)
     good = record.read_bytes()
     expected = listing(work, history.keyfile)[0]
     other = make_store(tmp_path / "other", 1)
     read_all(other.path, other.keyfile)
     with Store.open(other.path, other.keyfile) as store:
-        foreign = seen.record_path(store.store_id).read_bytes()
+        foreign = seen.record_path(store.store_id, other.path).read_bytes()
     rng = random.Random(7)
     garbage = [b"", b"\0", good[:-1], good + b"\0", rng.randbytes(len(good)), bytes(len(good)), foreign]
     for offset in range(len(good)):
@@ -439,14 +440,17 @@ def test_rollback_warning_through_the_cli(work: Path, history: History, tally: C
     done = run_mnemo("list", env=env)
     assert done.returncode == 0 and done.stderr.startswith(f"mnemo: warning: {ROLLED_BACK}"), done.stderr
     assert len(done.stderr.splitlines()) == 1
-    # The whole store put back, then accepted by a write: the warning stops.
+    # The whole store put back: verify fails (exit 5, row 13), a write accepts it, the warning stops.
     copy_over(history.copies[3], work)
     done = run_mnemo("verify", env=env)
-    assert done.returncode == 0 and f"mnemo: warning: {ROLLED_BACK}" in done.stderr, done.stderr
+    assert done.returncode == 5 and f"mnemo: error: {ROLLED_BACK}" in done.stderr, done.stderr
+    assert "mnemo: hint: if you restored a backup on purpose, the next write accepts it" in done.stderr
     with Store.open(work, history.keyfile) as store:
         first, second = (m.id for m in store.list_memories()[:2])
     done = run_mnemo("link", first, second, env=env)
     assert done.returncode == 0 and f"mnemo: warning: {ROLLED_BACK}" in done.stderr, done.stderr
     done = run_mnemo("list", env=env)
     assert done.returncode == 0 and done.stderr == "", done.stderr
-    tally(4)
+    done = run_mnemo("verify", env=env)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    tally(5)
