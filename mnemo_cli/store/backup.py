@@ -19,7 +19,9 @@ from mnemo_cli.crypto import aead
 from mnemo_cli.crypto.kdf import subkey
 from mnemo_cli.errors import IntegrityError, StorageIOError, StoreExists
 from mnemo_cli.log import fileops, frames, head, keyslot_files, layout, leftovers, snapshot_file, store_header
+from mnemo_cli.log.frames import ChainPoint
 from mnemo_cli.log.head import Head
+from mnemo_cli.log.journal import Journal
 from mnemo_cli.log.lock import StoreLock
 
 _CHUNK = 4 * 1024 * 1024
@@ -44,6 +46,7 @@ def backup(
     with StoreLock(source / layout.LOCK).acquire(exclusive=False, wait=lock_wait):
         anchor = head.read(source, head_key, store_id)
         if not (dest / layout.HEADER).exists():
+            _authenticate(source, store_id, data_key, anchor, None)
             if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
                 raise StoreExists(
                     f"{dest} exists and is not a backup of this store", hint="choose an empty or new folder"
@@ -53,6 +56,7 @@ def backup(
             raise StoreExists(f"{dest} holds another store", hint="choose an empty or new folder")
         _check_folders(dest)
         previous = _appendable(source, dest, head_key, store_id, anchor)
+        _authenticate(source, store_id, data_key, anchor, previous)
         src_log, out_log = layout.log_path(source, anchor.gen), layout.log_path(dest, anchor.gen)
         if previous is not None:
             copied = _append_log(src_log, out_log, previous.log_bytes, anchor.log_bytes)
@@ -68,6 +72,16 @@ def backup(
         fileops.write_atomic(dest / layout.HEAD, fileops.read_file(source / layout.HEAD))  # the commit point
         _remove_stale(dest, anchor)
     return BackupReport(dest, previous is not None, copied, anchor.frames)
+
+
+def _authenticate(source: Path, store_id: bytes, data_key: bytes, anchor: Head, since: Head | None) -> None:
+    """Check that every frame this backup is about to copy (all, or those after `since`)
+    authenticates, before anything is written: damage that the source's index snapshot hides from
+    its readers is never copied into a backup, and an earlier backup is never replaced by one."""
+    start = None if since is None else ChainPoint(since.frames, since.log_bytes, since.last_tag)
+    _head, bodies = Journal(source, store_id, data_key).read(start, locked=True, expect_gen=anchor.gen)
+    for _body in bodies:
+        pass
 
 
 def _appendable(source: Path, dest: Path, head_key: bytes, store_id: bytes, anchor: Head) -> Head | None:

@@ -286,6 +286,8 @@ def test_damage_under_a_snapshot_through_every_command(
             assert done.stdout == pristine.stdout
     assert digest_tree(work) == before
     assert outcomes == {"list": 0, "recall": 0, "verify": 5, "verify --deep": 5, "compact": 5, "backup": 5}
+    assert not (tmp_path / "backup").exists()  # refused before a byte was copied, no damaged copy left
+    assert not any(p.name.startswith(".backup.backup-") for p in tmp_path.iterdir())
     done = run_mnemo("remember", "written over a snapshot that hides damage", env=env)
     assert done.returncode == 0, done.stderr
     assert run_mnemo("verify", env=env).returncode == 5  # still reported: nothing hid it

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mnemo_cli.errors import StorageIOError, StoreExists, StoreNotFound, UsageError
+from mnemo_cli.errors import IntegrityError, StorageIOError, StoreExists, StoreNotFound, UsageError
 from mnemo_cli.log import fileops, layout
 from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.store.records import Record
@@ -41,6 +41,27 @@ def test_incremental_backups_copy_only_what_is_new(tmp_path: Path) -> None:
     assert second.incremental and 0 < second.log_bytes_copied < first.log_bytes_copied
     assert third.incremental and third.log_bytes_copied == 0
     assert len(read_all(tmp_path / "bk", fx.keyfile)) == 4
+
+
+def test_damage_in_the_frames_to_copy_keeps_the_earlier_backup_as_it_was(tmp_path: Path) -> None:
+    """Every frame a backup copies must authenticate before anything is written: an update that
+    would copy a damaged frame is refused and the earlier backup stays whole and unchanged."""
+    fx = make_store(tmp_path / "s", 3)
+    with Store.open(fx.path, fx.keyfile) as store:
+        store.backup(tmp_path / "bk")
+        store.append([Record("note", {"text": "new"}), Record("note", {"text": "newer"})])
+        kept = digest_tree(tmp_path / "bk")
+        log = next((fx.path / layout.LOG_DIR).iterdir())
+        data = bytearray(log.read_bytes())
+        data[-1] ^= 0x01  # the last frame's tag: beyond what the earlier backup holds
+        log.write_bytes(bytes(data))
+        with pytest.raises(IntegrityError):
+            store.backup(tmp_path / "bk")
+        with pytest.raises(IntegrityError):
+            store.backup(tmp_path / "fresh")
+    assert digest_tree(tmp_path / "bk") == kept
+    assert read_all(tmp_path / "bk", fx.keyfile) == fx.records
+    assert not (tmp_path / "fresh").exists()
 
 
 def test_refusals(tmp_path: Path) -> None:
