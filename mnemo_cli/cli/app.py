@@ -9,11 +9,12 @@ from __future__ import annotations
 from mnemo_cli import timings  # first: the `import` timing starts when the command line begins loading
 
 # isort: split
+import contextlib
 import gc
 import os
 import sys
 import traceback
-from typing import Annotated
+from typing import Annotated, TextIO, cast
 
 import typer
 
@@ -102,9 +103,24 @@ app.command("serve")(serve_cmd.serve)
 
 def run(args: list[str]) -> int:
     """Run the command line `args` and return the exit code; never raises."""
-    debug = "--debug" in args or bool(os.environ.get("MNEMO_DEBUG"))
+    real_stdout = sys.stdout
+    sys.stdout = cast(TextIO, output.GuardedStdout(real_stdout))
+    try:
+        code = _run(args, debug="--debug" in args or bool(os.environ.get("MNEMO_DEBUG")))
+        if code != exit_codes.OK:
+            # What a failed command printed before failing (`agent status --json`) still goes out; if
+            # it cannot, the command's own failure is still the one to report.
+            with contextlib.suppress(MnemoError):
+                sys.stdout.flush()
+        return code
+    finally:
+        sys.stdout = real_stdout
+
+
+def _run(args: list[str], *, debug: bool) -> int:
     try:
         result = typer.main.get_command(app).main(args=args, prog_name="mnemo", standalone_mode=False)
+        sys.stdout.flush()  # a failure to write stdout surfaces here at the latest, while it can be reported
         return result if isinstance(result, int) else exit_codes.OK
     except MnemoError as e:
         if debug:
@@ -123,10 +139,6 @@ def run(args: list[str]) -> int:
     except KeyboardInterrupt:
         output.error("interrupted")
         return exit_codes.INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (`mnemo recall ... | head -1`): not an error worth a message.
-        _silence_stdout()
-        return exit_codes.OK
     except Exception as e:  # the last resort: anything unexpected is exit 1, one line
         if debug:
             traceback.print_exc()
@@ -142,11 +154,7 @@ def main() -> None:
     timings.main_started()
     os.umask(0o077)  # nothing mnemo creates is for other users' eyes
     _no_core_dumps()
-    code = run(sys.argv[1:])
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _silence_stdout()
+    code = run(sys.argv[1:])  # it flushed stdout, and silenced it if writing failed
     timings.report()
     # The interpreter's shutdown walks every object the model's libraries allocated in its final
     # garbage collections (0.15-0.3 s after a recall); frozen, they are left to the OS. Nothing
@@ -179,8 +187,3 @@ def _as_message(text: str) -> str:
 def _usage_hint(error: Exception) -> str:
     ctx = getattr(error, "ctx", None)
     return f"try '{ctx.command_path if ctx is not None else 'mnemo'} --help'"
-
-
-def _silence_stdout() -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())

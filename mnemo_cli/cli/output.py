@@ -2,14 +2,25 @@
 
 `--json` output is one document carrying `schema_version`; adding a key keeps the version, renaming
 or removing one bumps it (docs/cli.md lists the schemas).
+
+`GuardedStdout` is what `sys.stdout` is while a command runs (`app.run` installs it), so every
+write to stdout, whoever makes it (our renderers, Rich, Click's help), fails in known ways only.
+When the reader went away (EPIPE: `mnemo export | head -1`), the rest of the output is dropped and
+the command goes on as if it had been read: it exits as it would have (0, or its own failure).
+Any other failure (`> /dev/full`) is a `StorageIOError`, exit 8. Either way, file descriptor 1 is
+then pointed at the null device, so output still buffered, flushed later or at interpreter exit,
+fails no more (the remedy Python's documentation gives for SIGPIPE).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+from mnemo_cli.errors import StorageIOError
 
 SCHEMA_VERSION = 1
 
@@ -69,3 +80,50 @@ class progress_bar:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+class GuardedStdout:
+    """`sys.stdout` as commands see it: the real stream, whose write failures become ours."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._failure: Exception | None = None  # once writing failed, every later call fails the same way
+
+    def write(self, text: str) -> int:
+        return self._guard(lambda: self._stream.write(text))
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        self._guard(lambda: self._stream.writelines(lines))
+
+    def flush(self) -> None:
+        self._guard(self._stream.flush)
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, buffer, ...
+        return getattr(self._stream, name)
+
+    def _guard(self, call: Callable[[], Any]) -> Any:
+        if self._failure is not None:  # a caller that swallowed it (Click probes with write("")) learns again
+            raise self._failure
+        try:
+            return call()
+        except BrokenPipeError:
+            silence(self._stream)  # from now on, what is written goes nowhere, successfully
+            return call()
+        except OSError as e:
+            silence(self._stream)
+            self._failure = StorageIOError(f"cannot write to standard output: {e.strerror or e}")
+            raise self._failure from None
+
+
+def silence(stream: TextIO) -> None:
+    """Point `stream`'s file descriptor at the null device: what is buffered and written later is
+    dropped instead of failing again (at the latest when the interpreter flushes it at exit)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):  # not a file (a test's capture): nothing will flush it to a device
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
