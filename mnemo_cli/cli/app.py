@@ -14,11 +14,11 @@ import gc
 import os
 import sys
 import traceback
-from typing import Annotated, TextIO, cast
+from typing import Annotated, Any, TextIO, cast
 
 import typer
 
-from mnemo_cli import __version__
+from mnemo_cli import __version__, errors
 from mnemo_cli.cli import (
     agent_cmd,
     backup_cmd,
@@ -46,8 +46,23 @@ from mnemo_cli.cli import (
 )
 from mnemo_cli.errors import MnemoError
 
+
+class _Commands(typer.core.TyperGroup):
+    """The root command group; Ctrl-C in any command reaches `run` as `Interrupted`.
+
+    Click would turn the KeyboardInterrupt into a silent exit 130 before `run` could say anything.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise errors.Interrupted("") from None
+
+
 app = typer.Typer(
     name="mnemo",
+    cls=_Commands,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -122,6 +137,9 @@ def _run(args: list[str], *, debug: bool) -> int:
         result = typer.main.get_command(app).main(args=args, prog_name="mnemo", standalone_mode=False)
         sys.stdout.flush()  # a failure to write stdout surfaces here at the latest, while it can be reported
         return result if isinstance(result, int) else exit_codes.OK
+    except errors.Interrupted as e:
+        output.interrupted(str(e))
+        return exit_codes.INTERRUPTED
     except MnemoError as e:
         if debug:
             traceback.print_exc()
@@ -136,8 +154,8 @@ def _run(args: list[str], *, debug: bool) -> int:
     except typer.Abort:
         output.error("aborted")
         return exit_codes.INTERRUPTED
-    except KeyboardInterrupt:
-        output.error("interrupted")
+    except KeyboardInterrupt:  # outside any command: while the command line is parsed
+        output.interrupted()
         return exit_codes.INTERRUPTED
     except Exception as e:  # the last resort: anything unexpected is exit 1, one line
         if debug:

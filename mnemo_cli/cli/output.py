@@ -82,6 +82,11 @@ class progress_bar:
             self._bar.stop()
 
 
+def interrupted(detail: str = "") -> None:
+    """The one line for Ctrl-C: `mnemo: interrupted`, with what was done when it says something."""
+    sys.stderr.write(f"mnemo: interrupted: {detail}\n" if detail else "mnemo: interrupted\n")
+
+
 class GuardedStdout:
     """`sys.stdout` as commands see it: the real stream, whose write failures become ours."""
 

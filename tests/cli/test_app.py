@@ -65,6 +65,7 @@ PINNED = {
     errors.StorageIOError: 8,
     errors.ModelError: 1,
     AgentNotRunning: 9,
+    errors.Interrupted: 130,
 }
 
 
@@ -85,7 +86,19 @@ def test_each_error_kind_maps_to_its_exit_code(
     assert app_module.run(["doctor"]) == code
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "mnemo: error: something precise went wrong\n"
+    said = "interrupted" if kind is errors.Interrupted else "error"  # Ctrl-C is not an error of mnemo's
+    assert captured.err == f"mnemo: {said}: something precise went wrong\n"
+
+
+def test_ctrl_c_in_any_command_is_one_line_and_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(doctor, "diagnose", interrupted)
+    assert app_module.run(["doctor"]) == 130
+    assert capsys.readouterr().err == "mnemo: interrupted\n"
 
 
 def test_model_integrity_error_is_an_integrity_failure() -> None:
