@@ -1,7 +1,9 @@
 """How commands write: data to stdout (Rich only on a terminal), messages to stderr.
 
 `--json` output is one document carrying `schema_version`; adding a key keeps the version, renaming
-or removing one bumps it (docs/cli.md lists the schemas).
+or removing one bumps it (docs/cli.md lists the schemas). Text for people (plain lines, tables,
+messages) passes through `visible` first: memories are untrusted text, and a terminal must not
+act on control characters or reorder a line because one of them says so. JSON stays exact.
 
 `GuardedStdout` is what `sys.stdout` is while a command runs (`app.run` installs it), so every
 write to stdout, whoever makes it (our renderers, Rich, Click's help), fails in known ways only.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
@@ -23,6 +26,21 @@ from typing import Any, TextIO
 from mnemo_cli.errors import StorageIOError
 
 SCHEMA_VERSION = 1
+
+#: What a terminal would act on rather than show: C0 controls but tab and newline (ESC starts colour,
+#: cursor and title sequences; CR overwrites; BEL rings), DEL, C1 controls (U+009B is a one-character
+#: CSI), and the bidirectional embeddings, overrides and isolates that reorder what follows them.
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with every `UNSAFE` character written as its Python escape (`\\x1b`, `\\u202e`)."""
+    return UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def stdout_is_terminal() -> bool:
@@ -36,18 +54,19 @@ def emit_json(document: dict[str, Any]) -> None:
 
 
 def emit_lines(lines: list[str]) -> None:
-    sys.stdout.write("".join(line + "\n" for line in lines))
+    """Plain text for people (and `--format prompt`): lines, with control characters made `visible`."""
+    sys.stdout.write("".join(visible(line) + "\n" for line in lines))
 
 
 def error(message: str, hint: str | None = None) -> None:
     """The one-line error format: `mnemo: error: ...`, then an optional `mnemo: hint: ...` line."""
-    sys.stderr.write(f"mnemo: error: {message}\n")
+    sys.stderr.write(f"mnemo: error: {visible(message)}\n")
     if hint:
-        sys.stderr.write(f"mnemo: hint: {hint}\n")
+        sys.stderr.write(f"mnemo: hint: {visible(hint)}\n")
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"mnemo: warning: {message}\n")
+    sys.stderr.write(f"mnemo: warning: {visible(message)}\n")
 
 
 def rich_console() -> Any:
@@ -84,7 +103,7 @@ class progress_bar:
 
 def interrupted(detail: str = "") -> None:
     """The one line for Ctrl-C: `mnemo: interrupted`, with what was done when it says something."""
-    sys.stderr.write(f"mnemo: interrupted: {detail}\n" if detail else "mnemo: interrupted\n")
+    sys.stderr.write(f"mnemo: interrupted: {visible(detail)}\n" if detail else "mnemo: interrupted\n")
 
 
 class GuardedStdout:
