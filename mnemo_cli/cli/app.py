@@ -88,6 +88,10 @@ def _root(
     """Private, local-first long-term memory for people and LLM agents.
 
     Memories stay on your disk, encrypted; recall finds them by meaning and by words.
+
+    Exit codes: every command can exit 0 success; 1 internal error; 2 a command line it cannot
+    parse; 8 standard output cannot be written; 130 interrupted (Ctrl-C). Each command's --help
+    lists its others; docs/cli.md has the table.
     """
 
 

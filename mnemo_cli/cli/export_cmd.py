@@ -29,8 +29,8 @@ def export(
 
     Example: mnemo export -o backup.jsonl && gpg -c backup.jsonl
 
-    Exit codes: 0 exported; 2 bad format, or FILE exists without --force; 3 wrong or missing
-    secret; 4 no store; 8 cannot write FILE.
+    Exit codes: 0 exported; 2 bad format, or FILE exists without --force; 3 wrong or missing secret;
+    4 no store; 5 integrity failure; 6 store busy; 8 I/O error, or cannot write FILE.
     """
     from mnemo_cli.errors import StorageIOError, UsageError
     from mnemo_cli.store.transfer import FORMATS, export_lines

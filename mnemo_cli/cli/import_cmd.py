@@ -27,8 +27,9 @@ def import_(
 
     Example: mnemo import notes.jsonl
 
-    Exit codes: 0 imported; 2 unreadable file or bad line; 3 wrong or missing secret; 4 no store;
-    7 a link names a memory that is neither in the file nor in the store.
+    Exit codes: 0 imported; 2 unreadable file or bad line; 3 wrong or missing secret; 4 no store; 5
+    integrity failure; 6 store busy; 7 a link names a memory that is neither in the file nor in the
+    store; 8 I/O error.
     """
     from mnemo_cli.errors import Interrupted, MemoryNotFound, UsageError
     from mnemo_cli.store.store import RememberReport
