@@ -54,6 +54,11 @@ class StorageIOError(MnemoError):
     """The operating system refused an I/O operation (disk full, permissions, ...)."""
 
 
+class Interrupted(MnemoError):
+    """The user interrupted the command (Ctrl-C); the message, when there is one, says what was
+    done before."""
+
+
 class ModelError(MnemoError):
     """The embedded embedding model is missing or cannot be loaded."""
 

@@ -41,8 +41,8 @@ def agent_start(
 
     Example: mnemo agent start --idle-timeout 1h && mnemo recall "what did Dana say?"
 
-    Exit codes: 0 started (or already running); 2 bad option; 3 wrong or missing secret; 4 no
-    store; 5 integrity failure; 8 the socket's folder is not private to you.
+    Exit codes: 0 started (or already running); 2 bad option; 3 wrong or missing secret; 4 no store;
+    5 integrity failure; 8 I/O error, or the socket's folder is not private to you.
     """
     from mnemo_cli.errors import UsageError
     from mnemo_cli.server import agent, client, daemon, sockets

@@ -9,15 +9,16 @@ from __future__ import annotations
 from mnemo_cli import timings  # first: the `import` timing starts when the command line begins loading
 
 # isort: split
+import contextlib
 import gc
 import os
 import sys
 import traceback
-from typing import Annotated
+from typing import Annotated, Any, TextIO, cast
 
 import typer
 
-from mnemo_cli import __version__
+from mnemo_cli import __version__, errors
 from mnemo_cli.cli import (
     agent_cmd,
     backup_cmd,
@@ -46,8 +47,23 @@ from mnemo_cli.cli import (
 )
 from mnemo_cli.errors import MnemoError
 
+
+class _Commands(typer.core.TyperGroup):
+    """The root command group; Ctrl-C in any command reaches `run` as `Interrupted`.
+
+    Click would turn the KeyboardInterrupt into a silent exit 130 before `run` could say anything.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise errors.Interrupted("") from None
+
+
 app = typer.Typer(
     name="mnemo",
+    cls=_Commands,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -73,6 +89,10 @@ def _root(
     """Private, local-first long-term memory for people and LLM agents.
 
     Memories stay on your disk, encrypted; recall finds them by meaning and by words.
+
+    Exit codes: every command can exit 0 success; 1 internal error; 2 a command line it cannot
+    parse; 8 standard output cannot be written; 130 interrupted (Ctrl-C). Each command's --help
+    lists its others; docs/cli.md has the table.
     """
 
 
@@ -104,10 +124,28 @@ app.command("serve")(serve_cmd.serve)
 
 def run(args: list[str]) -> int:
     """Run the command line `args` and return the exit code; never raises."""
-    debug = "--debug" in args or bool(os.environ.get("MNEMO_DEBUG"))
+    real_stdout = sys.stdout
+    sys.stdout = cast(TextIO, output.GuardedStdout(real_stdout))
+    try:
+        code = _run(args, debug="--debug" in args or bool(os.environ.get("MNEMO_DEBUG")))
+        if code != exit_codes.OK:
+            # What a failed command printed before failing (`agent status --json`) still goes out; if
+            # it cannot, the command's own failure is still the one to report.
+            with contextlib.suppress(MnemoError):
+                sys.stdout.flush()
+        return code
+    finally:
+        sys.stdout = real_stdout
+
+
+def _run(args: list[str], *, debug: bool) -> int:
     try:
         result = typer.main.get_command(app).main(args=args, prog_name="mnemo", standalone_mode=False)
+        sys.stdout.flush()  # a failure to write stdout surfaces here at the latest, while it can be reported
         return result if isinstance(result, int) else exit_codes.OK
+    except errors.Interrupted as e:
+        output.interrupted(str(e))
+        return exit_codes.INTERRUPTED
     except MnemoError as e:
         if debug:
             traceback.print_exc()
@@ -122,13 +160,9 @@ def run(args: list[str]) -> int:
     except typer.Abort:
         output.error("aborted")
         return exit_codes.INTERRUPTED
-    except KeyboardInterrupt:
-        output.error("interrupted")
+    except KeyboardInterrupt:  # outside any command: while the command line is parsed
+        output.interrupted()
         return exit_codes.INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (`mnemo recall ... | head -1`): not an error worth a message.
-        _silence_stdout()
-        return exit_codes.OK
     except Exception as e:  # the last resort: anything unexpected is exit 1, one line
         if debug:
             traceback.print_exc()
@@ -144,11 +178,7 @@ def main() -> None:
     timings.main_started()
     os.umask(0o077)  # nothing mnemo creates is for other users' eyes
     _no_core_dumps()
-    code = run(sys.argv[1:])
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _silence_stdout()
+    code = run(sys.argv[1:])  # it flushed stdout, and silenced it if writing failed
     timings.report()
     # The interpreter's shutdown walks every object the model's libraries allocated in its final
     # garbage collections (0.15-0.3 s after a recall); frozen, they are left to the OS. Nothing
@@ -181,8 +211,3 @@ def _as_message(text: str) -> str:
 def _usage_hint(error: Exception) -> str:
     ctx = getattr(error, "ctx", None)
     return f"try '{ctx.command_path if ctx is not None else 'mnemo'} --help'"
-
-
-def _silence_stdout() -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())

@@ -25,8 +25,9 @@ def backup(
 
     Example: MNEMO_KEYFILE=~/.config/mnemo/cron.key mnemo backup /mnt/usb/mnemo-backup
 
-    Exit codes: 0 copied and verified; 2 DEST inside the store; 3 wrong or missing secret; 4 DEST
-    holds something else; 5 the copy failed verification; 6 store busy; 8 cannot write DEST.
+    Exit codes: 0 copied and verified; 2 DEST inside the store; 3 wrong or missing secret; 4 no
+    store, or DEST holds something else; 5 integrity failure (of a frame to copy too: nothing is
+    then written), or the copy failed verification; 6 store busy; 8 I/O error, or cannot write DEST.
     """
     with unlocked_store() as store:
         report, checked = store.backup(dest)

@@ -21,8 +21,8 @@ def compact(
 
     Example: mnemo prune --expired && mnemo compact
 
-    Exit codes: 0 compacted; 3 wrong or missing secret; 4 no store; 5 integrity failure (nothing
-    is rewritten); 6 store busy; 8 disk error (the old generation stays current).
+    Exit codes: 0 compacted; 3 wrong or missing secret; 4 no store; 5 integrity failure (nothing is
+    rewritten); 6 store busy; 8 I/O error (the old generation stays current).
     """
     with unlocked_store() as store:
         report = store.compact()

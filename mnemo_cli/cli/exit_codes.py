@@ -25,6 +25,7 @@ EXIT_CODES: tuple[tuple[type[errors.MnemoError], int], ...] = (
     (errors.StorageIOError, 8),
     (errors.ModelError, 1),
     (AgentNotRunning, 9),
+    (errors.Interrupted, 130),
 )
 
 #: What each code means, for the docs table and `--help` texts.

@@ -30,7 +30,8 @@ def export(
     Example: mnemo export -o backup.jsonl && gpg -c backup.jsonl
 
     Exit codes: 0 exported; 2 bad format, FILE exists without --force, or FILE is a folder or a
-    link to nothing; 3 wrong or missing secret; 4 no store; 8 cannot write FILE.
+    link to nothing; 3 wrong or missing secret; 4 no store; 5 integrity failure; 6 store busy; 8 I/O
+    error, or cannot write FILE.
     """
     from mnemo_cli.errors import UsageError
     from mnemo_cli.store import export_file

@@ -34,7 +34,8 @@ def forget(
     Example: mnemo forget --tag scratch --dry-run
 
     Exit codes: 0 done (also when nothing matched); 2 no selection, or --query/--tag without --yes;
-    7 an id matches no memory.
+    3 wrong or missing secret; 4 no store; 5 integrity failure; 6 store busy; 7 an id matches no
+    memory; 8 I/O error.
     """
     from mnemo_cli.errors import UsageError
 

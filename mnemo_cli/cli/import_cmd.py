@@ -27,10 +27,12 @@ def import_(
 
     Example: mnemo import notes.jsonl
 
-    Exit codes: 0 imported; 2 unreadable file or bad line; 3 wrong or missing secret; 4 no store;
-    7 a link names a memory that is neither in the file nor in the store.
+    Exit codes: 0 imported; 2 unreadable file or bad line; 3 wrong or missing secret; 4 no store; 5
+    integrity failure; 6 store busy; 7 a link names a memory that is neither in the file nor in the
+    store; 8 I/O error.
     """
-    from mnemo_cli.errors import MemoryNotFound, UsageError
+    from mnemo_cli.errors import Interrupted, MemoryNotFound, UsageError
+    from mnemo_cli.store.store import RememberReport
     from mnemo_cli.store.transfer import parse_import
 
     name = "stdin" if source == "-" else source
@@ -50,8 +52,17 @@ def import_(
             for end in (link.src, link.dst):
                 if end not in plan.ids and not store.has(end):
                     raise MemoryNotFound(f"{where}: link end {end} is neither in the file nor in the store")
+        report = RememberReport()
         with output.progress_bar(len(plan.memories), "embedding") as advance:
-            report = store.remember_many(plan.memories, links=[link for _, link in plan.links], progress=advance)
+            try:
+                store.remember_many(
+                    plan.memories, links=[link for _, link in plan.links], progress=advance, report=report
+                )
+            except KeyboardInterrupt:
+                raise Interrupted(
+                    f"{len(report.added):,} of {len(plan.memories):,} memories committed;"
+                    " run the import again to finish"
+                ) from None
     # Already present: lines whose id the store has, and lines whose text equals a live memory's.
     present = len(report.skipped) + len(report.existing)
     counts = {"added": len(report.added), "skipped": present, "links": report.links_added}

@@ -33,7 +33,7 @@ def key_list(
 ) -> None:
     """List the key slots: number, kind and KDF parameters. Needs no secret (nothing here is one).
 
-    Exit codes: 0 listed; 4 no store; 5 both key-slot copies damaged.
+    Exit codes: 0 listed; 4 no store; 5 integrity failure (both key-slot copies damaged, ...).
     """
     from mnemo_cli.store.store import Store
 
@@ -63,8 +63,9 @@ def key_add(
 
     Example: MNEMO_PASSPHRASE_FILE=~/.mnemo-pass mnemo key add --keyfile ~/.config/mnemo/cron.key
 
-    Exit codes: 0 added; 2 not exactly one kind, or the keyfile exists; 3 wrong or missing secret;
-    8 cannot write (a keyfile made for a slot that was not written is deleted again).
+    Exit codes: 0 added; 2 not exactly one kind, or the keyfile exists; 3 wrong or missing secret; 4
+    no store; 5 integrity failure; 6 store busy; 8 I/O error (a keyfile made for a slot that was not
+    written is deleted again).
     """
     from mnemo_cli.crypto import secrets
     from mnemo_cli.errors import UsageError
@@ -105,7 +106,8 @@ def key_remove(
     Copies of the store made earlier (backups) still open with the removed secret; only a full
     rekey changes the data key itself.
 
-    Exit codes: 0 removed; 2 no such slot, or the last one; 3 wrong or missing secret.
+    Exit codes: 0 removed; 2 no such slot, or the last one; 3 wrong or missing secret; 4 no store; 5
+    integrity failure; 6 store busy; 8 I/O error.
     """
     with unlocked_store() as store:
         removed = store.remove_key_slot(slot_id)
@@ -121,7 +123,8 @@ def passwd(
     The new slot is written before the old one is removed: interrupted, the store opens with the
     old passphrase, the new one, or both. The data is not rewritten.
 
-    Exit codes: 0 changed; 2 no passphrase slot to change; 3 wrong or missing secret.
+    Exit codes: 0 changed; 2 no passphrase slot to change; 3 wrong or missing secret, or no new
+    passphrase given; 4 no store; 5 integrity failure; 6 store busy; 8 I/O error.
     """
     from mnemo_cli.store.secret_sources import replacement_passphrase
 

@@ -21,7 +21,8 @@ def link(
 
     Example: mnemo link 3f2a 9c1b --rel "follow-up"
 
-    Exit codes: 0 linked; 2 ambiguous id prefix (candidates listed) or A = B; 7 no such memory.
+    Exit codes: 0 linked; 2 ambiguous id prefix (candidates listed) or A = B; 3 wrong or missing
+    secret; 4 no store; 5 integrity failure; 6 store busy; 7 no such memory; 8 I/O error.
     """
     with unlocked_store() as store:
         made = store.link(source, target, rel)
@@ -39,7 +40,8 @@ def unlink(
 
     Example: mnemo unlink 3f2a 9c1b
 
-    Exit codes: 0 removed; 2 ambiguous id prefix; 7 no such memory, or no such link.
+    Exit codes: 0 removed; 2 ambiguous id prefix; 3 wrong or missing secret; 4 no store; 5 integrity
+    failure; 6 store busy; 7 no such memory, or no such link; 8 I/O error.
     """
     with unlocked_store() as store:
         store.unlink(source, target)

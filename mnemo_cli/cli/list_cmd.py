@@ -26,7 +26,8 @@ def list_(
 
     Example: mnemo list --tag people --since 30d --limit 20
 
-    Exit codes: 0 listed (even none); 2 bad option; 3 wrong or missing secret; 4 no store.
+    Exit codes: 0 listed (even none); 2 bad option; 3 wrong or missing secret; 4 no store; 5
+    integrity failure; 6 store busy; 8 I/O error.
     """
     from mnemo_cli.errors import UsageError
 

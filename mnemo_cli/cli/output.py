@@ -1,17 +1,46 @@
 """How commands write: data to stdout (Rich only on a terminal), messages to stderr.
 
 `--json` output is one document carrying `schema_version`; adding a key keeps the version, renaming
-or removing one bumps it (docs/cli.md lists the schemas).
+or removing one bumps it (docs/cli.md lists the schemas). Text for people (plain lines, tables,
+messages) passes through `visible` first: memories are untrusted text, and a terminal must not
+act on control characters or reorder a line because one of them says so. JSON stays exact.
+
+`GuardedStdout` is what `sys.stdout` is while a command runs (`app.run` installs it), so every
+write to stdout, whoever makes it (our renderers, Rich, Click's help), fails in known ways only.
+When the reader went away (EPIPE: `mnemo export | head -1`), the rest of the output is dropped and
+the command goes on as if it had been read: it exits as it would have (0, or its own failure).
+Any other failure (`> /dev/full`) is a `StorageIOError`, exit 8. Either way, file descriptor 1 is
+then pointed at the null device, so output still buffered, flushed later or at interpreter exit,
+fails no more (the remedy Python's documentation gives for SIGPIPE).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+from mnemo_cli.errors import StorageIOError
 
 SCHEMA_VERSION = 1
+
+#: What a terminal would act on rather than show: C0 controls but tab and newline (ESC starts colour,
+#: cursor and title sequences; CR overwrites; BEL rings), DEL, C1 controls (U+009B is a one-character
+#: CSI), and the bidirectional embeddings, overrides and isolates that reorder what follows them.
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with every `UNSAFE` character written as its Python escape (`\\x1b`, `\\u202e`)."""
+    return UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def stdout_is_terminal() -> bool:
@@ -25,18 +54,19 @@ def emit_json(document: dict[str, Any]) -> None:
 
 
 def emit_lines(lines: list[str]) -> None:
-    sys.stdout.write("".join(line + "\n" for line in lines))
+    """Plain text for people (and `--format prompt`): lines, with control characters made `visible`."""
+    sys.stdout.write("".join(visible(line) + "\n" for line in lines))
 
 
 def error(message: str, hint: str | None = None) -> None:
     """The one-line error format: `mnemo: error: ...`, then an optional `mnemo: hint: ...` line."""
-    sys.stderr.write(f"mnemo: error: {message}\n")
+    sys.stderr.write(f"mnemo: error: {visible(message)}\n")
     if hint:
-        sys.stderr.write(f"mnemo: hint: {hint}\n")
+        sys.stderr.write(f"mnemo: hint: {visible(hint)}\n")
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"mnemo: warning: {message}\n")
+    sys.stderr.write(f"mnemo: warning: {visible(message)}\n")
 
 
 def rich_console() -> Any:
@@ -69,3 +99,55 @@ class progress_bar:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+def interrupted(detail: str = "") -> None:
+    """The one line for Ctrl-C: `mnemo: interrupted`, with what was done when it says something."""
+    sys.stderr.write(f"mnemo: interrupted: {visible(detail)}\n" if detail else "mnemo: interrupted\n")
+
+
+class GuardedStdout:
+    """`sys.stdout` as commands see it: the real stream, whose write failures become ours."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._failure: Exception | None = None  # once writing failed, every later call fails the same way
+
+    def write(self, text: str) -> int:
+        return self._guard(lambda: self._stream.write(text))
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        self._guard(lambda: self._stream.writelines(lines))
+
+    def flush(self) -> None:
+        self._guard(self._stream.flush)
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, buffer, ...
+        return getattr(self._stream, name)
+
+    def _guard(self, call: Callable[[], Any]) -> Any:
+        if self._failure is not None:  # a caller that swallowed it (Click probes with write("")) learns again
+            raise self._failure
+        try:
+            return call()
+        except BrokenPipeError:
+            silence(self._stream)  # from now on, what is written goes nowhere, successfully
+            return call()
+        except OSError as e:
+            silence(self._stream)
+            self._failure = StorageIOError(f"cannot write to standard output: {e.strerror or e}")
+            raise self._failure from None
+
+
+def silence(stream: TextIO) -> None:
+    """Point `stream`'s file descriptor at the null device: what is buffered and written later is
+    dropped instead of failing again (at the latest when the interpreter flushes it at exit)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):  # not a file (a test's capture): nothing will flush it to a device
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

@@ -31,7 +31,7 @@ def prune(
     Example (crontab): 17 3 * * * MNEMO_KEYFILE=~/.config/mnemo/agent.key mnemo prune --expired --older-than 1y
 
     Exit codes: 0 done (also when nothing matched); 2 neither --older-than nor --expired, or a bad
-    age; 3 wrong or missing secret; 4 no store; 6 store busy.
+    age; 3 wrong or missing secret; 4 no store; 5 integrity failure; 6 store busy; 8 I/O error.
     """
     from mnemo_cli.errors import UsageError
 

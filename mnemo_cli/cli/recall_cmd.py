@@ -46,8 +46,8 @@ def recall(
 
     Example: mnemo recall "what does Dana prefer?" --format prompt | llm "Draft a reply to Dana"
 
-    Exit codes: 0 done (even with no hits); 2 bad option; 3 wrong or missing secret; 4 no store;
-    5 integrity failure.
+    Exit codes: 0 done (even with no hits); 2 bad option; 3 wrong or missing secret; 4 no store; 5
+    integrity failure; 6 store busy; 8 I/O error.
     """
     from mnemo_cli.errors import UsageError
 

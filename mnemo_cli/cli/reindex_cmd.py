@@ -36,8 +36,8 @@ def reindex(
     Example: mnemo reindex --model ~/models/bge-small-en-v1.5 ; mnemo reindex --model embedded
 
     Exit codes: 0 reindexed (or nothing to do); 1 the model fails to load or run; 2 no such model
-    folder or name; 3 wrong or missing secret; 4 no store; 5 integrity failure; 6 store busy.
-    Commands that embed exit 5 if the store's model folder no longer holds the files it had.
+    folder or name; 3 wrong or missing secret; 4 no store; 5 integrity failure; 6 store busy; 8 I/O
+    error. Commands that embed exit 5 if the store's model folder no longer holds the files it had.
     """
     from mnemo_cli.embed.model_spec import resolve
     from mnemo_cli.errors import ModelError, UsageError

@@ -40,8 +40,9 @@ def rekey(
 
     Example: MNEMO_KEYFILE=old.key mnemo rekey --full --no-passphrase --keyfile new.key
 
-    Exit codes: 0 rekeyed; 2 --full missing, no new secret, or the keyfile exists; 3 wrong or
-    missing secret; 4 no store; 5 integrity failure (nothing changes); 6 store busy; 8 disk error.
+    Exit codes: 0 rekeyed; 2 --full missing, or the keyfile exists; 3 wrong or missing secret, or no
+    new passphrase given; 4 no store; 5 integrity failure (nothing changes); 6 store busy; 8 I/O
+    error.
     """
     from mnemo_cli.errors import UsageError
     from mnemo_cli.store.keyfiles import new_keyfile

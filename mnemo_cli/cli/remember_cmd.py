@@ -45,8 +45,8 @@ def remember(
 
     Example: echo "Dana prefers email" | mnemo remember --tag people --meta project=quill
 
-    Exit codes: 0 stored; 2 empty text, bad date or bad metadata; 3 wrong or missing secret;
-    4 no store; 6 store busy; 8 disk error.
+    Exit codes: 0 stored; 2 empty text, bad date or bad metadata; 3 wrong or missing secret; 4 no
+    store; 5 integrity failure; 6 store busy; 8 I/O error.
     """
     from mnemo_cli.errors import UsageError
     from mnemo_cli.store import values

@@ -1,7 +1,9 @@
 """How memories look on stdout: plain lines for pipes, Rich tables on a terminal, JSON, LLM prompts.
 
 Plain text shows one memory per line (`id12  [score]  date  #tags  text`, whitespace in the text
-folded); JSON carries everything, full ids and full text.
+folded); JSON carries everything, full ids and full text. Everything but JSON shows control
+characters in memories escaped (`output.visible`): `output.emit_lines` does it for plain lines, the
+table and the prompt block here.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def prompt_block(hits: Sequence[Hit]) -> str:
         memory = hit.memory
         tags = f" [{', '.join(memory.tags)}]" if memory.tags else ""
         lines.append(f"- ({day(memory.created_at)}){tags} {one_line(memory.text)}")
-    return "\n".join(lines) + "\n"
+    return output.visible("\n".join(lines)) + "\n"  # also for MCP clients, which get it as it is
 
 
 def table(memories: Sequence[Memory], scores: Sequence[float | None], vias: Sequence[Any] = ()) -> None:
@@ -85,7 +87,7 @@ def table(memories: Sequence[Memory], scores: Sequence[float | None], vias: Sequ
         if with_scores:
             score = scores[i]
             row.append(Text("" if score is None else f"{score:.3f}"))
-        row += [Text(day(memory.created_at)), Text(", ".join(memory.tags)), Text(text)]
+        row += [Text(day(memory.created_at)), Text(output.visible(", ".join(memory.tags))), Text(output.visible(text))]
         grid.add_row(*row)
     output.rich_console().print(grid)
 

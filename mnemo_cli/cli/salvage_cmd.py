@@ -25,8 +25,9 @@ def salvage(
     Example: mnemo salvage ~/mnemo-salvaged && MNEMO_HOME=~/mnemo-salvaged mnemo verify --deep
 
     Exit codes: 0 DEST written (see "complete" for whether anything was lost); 2 DEST inside the
-    store; 3 wrong or missing secret; 4 no store, or DEST exists; 5 the store's header or key
-    slots are unusable; 8 cannot write DEST.
+    store; 3 wrong or missing secret; 4 no store, or DEST exists; 5 integrity failure of the
+    store's header or key slots (damage in the log is what salvage works around); 6 store busy; 8
+    I/O error, or cannot write DEST.
     """
     from mnemo_cli.store.salvage import check_dest
     from mnemo_cli.store.salvage import salvage as run_salvage

@@ -20,7 +20,8 @@ def show(
 
     Example: mnemo show 3f2a --json
 
-    Exit codes: 0 shown; 2 ambiguous prefix (candidates listed); 7 no such memory.
+    Exit codes: 0 shown; 2 ambiguous id prefix (candidates listed); 3 wrong or missing secret; 4 no
+    store; 5 integrity failure; 6 store busy; 7 no such memory; 8 I/O error.
     """
     if history:
         with unlocked_store() as store:

@@ -18,7 +18,8 @@ def stats(
 
     Example: mnemo stats --json
 
-    Exit codes: 0 shown; 3 wrong or missing secret; 4 no store; 5 integrity failure.
+    Exit codes: 0 shown; 3 wrong or missing secret; 4 no store; 5 integrity failure; 6 store busy; 8
+    I/O error.
     """
     with unlocked_store() as store:
         figures = store.stats()

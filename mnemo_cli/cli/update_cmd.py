@@ -28,8 +28,9 @@ def update(
 
     Example: mnemo update 3f2a --text "Dana now prefers Signal over email"
 
-    Exit codes: 0 updated; 2 nothing to change, an ambiguous id, or a version already superseded;
-    7 no such memory.
+    Exit codes: 0 updated; 2 nothing to change, an ambiguous id, or a version already superseded; 3
+    wrong or missing secret; 4 no store; 5 integrity failure; 6 store busy; 7 no such memory; 8 I/O
+    error.
     """
     from mnemo_cli.store import values
 

@@ -25,7 +25,8 @@ def verify(
 
     Example: MNEMO_KEYFILE=~/.config/mnemo/agent.key mnemo verify --json
 
-    Exit codes: 0 intact; 3 wrong or missing secret; 4 no store; 5 integrity failure.
+    Exit codes: 0 intact; 3 wrong or missing secret; 4 no store; 5 integrity failure; 6 store busy;
+    8 I/O error.
     """
     with unlocked_store() as store:
         report = store.verify(deep=deep)

@@ -51,6 +51,10 @@ class Query:
         values.check_tags(self.tags)
         if self.expand < 0:
             raise UsageError("--expand must be 0 or more")
+        if self.min_score is not None:
+            low = -1.0 if self.mode == "vector" else 0.0  # the score scales of docs/cli.md
+            if not low <= self.min_score <= 1.0:  # also refuses NaN, which every comparison fails
+                raise UsageError(f"--min-score must be from {low:g} to 1 in {self.mode} mode")
 
 
 def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:

@@ -462,6 +462,7 @@ class Store:
         progress: Callable[[int], None] | None = None,
         allow_duplicate: bool = False,
         find_similar: bool = False,
+        report: RememberReport | None = None,
     ) -> RememberReport:
         """Store many memories: embedded in batches, committed in batches (each all or nothing).
 
@@ -471,8 +472,10 @@ class Store:
         committed with the last batch; their ends must exist in the store or among `items`.
         `progress(n)` is told each batch. `find_similar`: also report stored memories whose
         embedding is at least `NEAR_DUPLICATE` similar to a new one's (costs a search per item).
+        `report`, when given, is filled in as batches commit: a caller interrupted midway (Ctrl-C)
+        knows from it what was stored.
         """
-        report = RememberReport()
+        report = RememberReport() if report is None else report
         prepared = self._prepare(items, report, allow_duplicate)
         link_records = self._prepare_links(links, {m.id for m in prepared})
         state = self.state()

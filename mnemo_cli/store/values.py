@@ -36,11 +36,28 @@ def check_id(value: str) -> str:
 
 
 def check_text(text: str) -> str:
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
+        raise UsageError(f"the text must be a string, not {json_kind(text)}")
+    if not text.strip():
         raise UsageError("the text is empty")
     if len(_utf8(text, "the text")) > MAX_TEXT_BYTES:
         raise UsageError(f"the text is longer than {MAX_TEXT_BYTES} bytes")
     return text
+
+
+def json_kind(value: Any) -> str:
+    """What a value read from JSON is, in JSON's words: "a number", "null", "a list", ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return "a string" if isinstance(value, str) else type(value).__name__
 
 
 def check_tags(tags: Iterable[Any]) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ import pytest
 from mnemo_cli import __version__, errors
 from mnemo_cli.cli import app as app_module
 from mnemo_cli.cli import exit_codes
+from mnemo_cli.server.client import AgentNotRunning
 from mnemo_cli.store import doctor
 from tests.conftest import BINARY, run_mnemo
 
@@ -52,7 +53,29 @@ def test_usage_errors_are_one_line_exit_2(args: list[str], message: str, hint: s
     assert done.stderr.splitlines() == [message, f"mnemo: hint: {hint}"]
 
 
-@pytest.mark.parametrize(("kind", "code"), exit_codes.EXIT_CODES, ids=lambda v: getattr(v, "__name__", str(v)))
+#: The numbers scripts depend on, written out: the table in exit_codes.py must keep them (never renumber).
+PINNED = {
+    errors.UsageError: 2,
+    errors.AuthenticationError: 3,
+    errors.StoreNotFound: 4,
+    errors.StoreExists: 4,
+    errors.IntegrityError: 5,
+    errors.StoreBusy: 6,
+    errors.MemoryNotFound: 7,
+    errors.StorageIOError: 8,
+    errors.ModelError: 1,
+    AgentNotRunning: 9,
+    errors.Interrupted: 130,
+}
+
+
+def test_the_table_keeps_the_pinned_numbers() -> None:
+    assert dict(exit_codes.EXIT_CODES) == PINNED
+    assert (exit_codes.OK, exit_codes.INTERNAL, exit_codes.USAGE, exit_codes.INTERRUPTED) == (0, 1, 2, 130)
+    assert sorted(exit_codes.MEANINGS) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130]
+
+
+@pytest.mark.parametrize(("kind", "code"), PINNED.items(), ids=lambda v: getattr(v, "__name__", str(v)))
 def test_each_error_kind_maps_to_its_exit_code(
     kind: type[errors.MnemoError], code: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
@@ -63,7 +86,19 @@ def test_each_error_kind_maps_to_its_exit_code(
     assert app_module.run(["doctor"]) == code
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "mnemo: error: something precise went wrong\n"
+    said = "interrupted" if kind is errors.Interrupted else "error"  # Ctrl-C is not an error of mnemo's
+    assert captured.err == f"mnemo: {said}: something precise went wrong\n"
+
+
+def test_ctrl_c_in_any_command_is_one_line_and_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(doctor, "diagnose", interrupted)
+    assert app_module.run(["doctor"]) == 130
+    assert capsys.readouterr().err == "mnemo: interrupted\n"
 
 
 def test_model_integrity_error_is_an_integrity_failure() -> None:

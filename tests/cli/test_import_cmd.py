@@ -161,6 +161,16 @@ def test_lossless_round_trip(store: Path, tmp_path: Path) -> None:
 BAD_LINES = [
     ('{"text": "trailing comma",}', "not JSON (Expecting property name enclosed in double quotes)"),
     ('{"text": ""}', "the text is empty"),
+    ('{"text": 42}', "the text must be a string, not a number"),
+    ('{"text": null}', "the text must be a string, not null"),
+    ('{"text": ["a"]}', "the text must be a string, not a list"),
+    ('{"text": {"a": "b"}}', "the text must be a string, not an object"),
+    ('{"text": true}', "the text must be a string, not a boolean"),
+    ('{"text": "x", "tags": null}', "'tags' must be a list of strings"),
+    ('{"text": "x", "meta": "k=v"}', "metadata must be a JSON object"),
+    ('{"text": "x", "meta": 3}', "metadata must be a JSON object"),
+    ('{"text": "x", "created_at": ["2025-01-01T00:00:00Z"]}', "'created_at' must be an RFC 3339 string"),
+    ('{"text": "x", "source": ["s"]}', "'source' must be a string"),
     ('{"tags": ["no", "text"]}', "'text' is missing"),
     (
         '{"text": "x", "created_at": "last tuesday"}',
@@ -188,6 +198,16 @@ BAD_LINES = [
     ids=[
         "not-json",
         "empty-text",
+        "text-number",
+        "text-null",
+        "text-list",
+        "text-object",
+        "text-boolean",
+        "tags-null",
+        "meta-text",
+        "meta-number",
+        "created-at-list",
+        "source-list",
         "no-text",
         "bad-created-at",
         "created-at-not-text",
@@ -217,7 +237,11 @@ def test_a_bad_line_fails_the_whole_import(seeded: Path, tmp_path: Path, bad: st
 def test_bad_line_on_stdin_and_in_a_json_export(seeded: Path) -> None:
     before = digest_tree(seeded)
     done = run_mnemo("import", "-", input='{"text": "fine"}\n{"text": 5}\n')
-    assert (done.returncode, done.stdout, done.stderr) == (2, "", "mnemo: error: stdin:2: the text is empty\n")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        "",
+        "mnemo: error: stdin:2: the text must be a string, not a number\n",
+    )
     document = {
         "type": "mnemo-export",
         "version": 1,

@@ -176,6 +176,10 @@ def test_modes_and_min_score(corpus: Path) -> None:
     # --min-score drops what scores below it, on the mode's own scale.
     assert ids(recall_json("quokka", "--min-score", "0.9")) == [QUOKKA]
     assert recall_json("quokka", "--mode", "lexical", "--min-score", str(lexical[0]["score"] + 0.01)) == []
+    # The ends of each mode's documented range are accepted.
+    assert ids(recall_json("quokka", "--min-score", "0")) == ids(recall_json("quokka"))
+    assert recall_json("quokka", "--mode", "lexical", "--min-score", "1") == []
+    assert len(recall_json("quokka", "--mode", "vector", "--min-score", "-1")) == len(CORPUS)
 
 
 def test_expand_follows_links_both_ways(corpus: Path) -> None:
@@ -216,8 +220,35 @@ def test_expand_follows_links_both_ways(corpus: Path) -> None:
         ),
         (["quokka", "-k", "0"], "mnemo: error: -k must be between 1 and 1,000,000"),
         (["quokka", "--expand", "-1"], "mnemo: error: --expand must be 0 or more"),
+        *[
+            (["quokka", *mode, "--min-score", value], f"mnemo: error: --min-score must be from {low} to 1 {where}")
+            for mode, low, where, values in [
+                ([], "0", "in hybrid mode", ["nan", "inf", "-inf", "1.01", "-0.5"]),
+                (["--mode", "lexical"], "0", "in lexical mode", ["nan", "2", "-0.01"]),
+                (["--mode", "vector"], "-1", "in vector mode", ["nan", "-inf", "-1.5", "1.5"]),
+            ]
+            for value in values
+        ],
     ],
-    ids=["mode", "format", "empty", "blank", "since", "until", "k", "expand"],
+    ids=[
+        "mode",
+        "format",
+        "empty",
+        "blank",
+        "since",
+        "until",
+        "k",
+        "expand",
+        *[
+            f"min-score-{mode}-{value}"
+            for mode, values in [
+                ("hybrid", ["nan", "inf", "-inf", "1.01", "-0.5"]),
+                ("lexical", ["nan", "2", "-0.01"]),
+                ("vector", ["nan", "-inf", "-1.5", "1.5"]),
+            ]
+            for value in values
+        ],
+    ],
 )
 def test_bad_options_exit_2(corpus: Path, args: list[str], message: str) -> None:
     before = digest_tree(corpus)
