@@ -14,23 +14,30 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import math
 import os
 import time
 from pathlib import Path
 
-from mnemo_cli.errors import StorageIOError, StoreBusy
+from mnemo_cli.errors import StorageIOError, StoreBusy, UsageError
 from mnemo_cli.log import fileops
 
 DEFAULT_WAIT = 30.0
 
 
 def default_wait() -> float:
-    """`MNEMO_LOCK_WAIT` seconds, else 30."""
+    """`MNEMO_LOCK_WAIT` seconds (a finite number, 0 or more), else 30. Anything else is a usage
+    error: silently waiting the default, or for ever (`nan`, `inf`), is not what was asked for."""
     configured = os.environ.get("MNEMO_LOCK_WAIT")
-    try:
-        return float(configured) if configured else DEFAULT_WAIT
-    except ValueError:
+    if not configured:
         return DEFAULT_WAIT
+    try:
+        seconds = float(configured)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise UsageError(f"MNEMO_LOCK_WAIT must be a number of seconds, 0 or more, not {configured!r}")
+    return seconds
 
 
 def _read_only(store: Path) -> StorageIOError:

@@ -184,3 +184,12 @@ def _children(pid: int) -> list[int]:
         return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except FileNotFoundError:
         return []
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "soon"])
+def test_a_lock_wait_that_is_not_a_finite_number_of_seconds_is_a_usage_error(value: str, tmp_path: Path) -> None:
+    """`MNEMO_LOCK_WAIT=nan` used to wait for ever on a held lock, and `soon` silently meant 30 s."""
+    assert run_mnemo("init", env={"MNEMO_PASSPHRASE": "pw"}).returncode == 0
+    done = run_mnemo("list", env={"MNEMO_PASSPHRASE": "pw", "MNEMO_LOCK_WAIT": value}, timeout=60)
+    assert done.returncode == exit_codes.USAGE, done.stderr
+    assert done.stderr == f"mnemo: error: MNEMO_LOCK_WAIT must be a number of seconds, 0 or more, not {value!r}\n"
