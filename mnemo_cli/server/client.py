@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from mnemo_cli import testonly
 from mnemo_cli.errors import MnemoError
 from mnemo_cli.server import sockets
 
@@ -34,7 +35,6 @@ ANSWER_MARGIN = 300.0
 #: only commands that agree with it on these. Folders compare as absolute paths.
 PATH_SETTINGS = ("MNEMO_STATE_DIR", "MNEMO_CACHE_DIR", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 OTHER_SETTINGS = ("HF_HUB_OFFLINE",)
-TEST_SETTINGS = "MNEMO_TESTONLY_"
 
 
 class Unavailable(Exception):
@@ -70,7 +70,7 @@ def target(store: Path | None = None) -> Target:
 def settings() -> dict[str, str | None]:
     found = {name: _absolute(os.environ.get(name)) for name in PATH_SETTINGS}
     found.update({name: os.environ.get(name) for name in OTHER_SETTINGS})
-    found.update({name: value for name, value in os.environ.items() if name.startswith(TEST_SETTINGS)})
+    found.update(testonly.active())  # the test switches honoured here (none in a real install)
     return found
 
 

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from mnemo_cli import testonly
 from mnemo_cli.embed.embedder import import_runtime
 from mnemo_cli.errors import AuthenticationError
 
@@ -165,7 +166,7 @@ class WarmStore:
 def _test_gate() -> None:
     """Tests hold the model load back until the file `MNEMO_TESTONLY_MODEL_GATE` names exists, to
     check what a server answers while its model is still loading."""
-    gate = os.environ.get("MNEMO_TESTONLY_MODEL_GATE")
+    gate = testonly.get("MNEMO_TESTONLY_MODEL_GATE")
     while gate and not os.path.exists(gate):
         time.sleep(0.02)
 

@@ -29,6 +29,7 @@ from mnemo_cli.errors import AuthenticationError, StorageIOError, StoreNotFound
 from mnemo_cli.log import fileops
 from mnemo_cli.log.fileops import Fault
 from mnemo_cli.memories import Link, NewMemory
+from mnemo_cli.store.slot_strength import weak_slot_notes_at
 from mnemo_cli.store.store import Store
 from tests.conftest import run_mnemo
 from tests.helpers import PASSPHRASE as PASSPHRASE_TEXT
@@ -154,7 +155,8 @@ def check_store(path: Path, allowed: list[State], label: str, secret: secrets.Se
         links = tuple(sorted((texts[link.src], texts[link.dst], link.rel) for link in store.all_links()))
         assert (memories, links) in allowed, f"{label}: neither the state before nor after: {(memories, links)}"
         report = store.verify()
-    unexpected = [note for note in report.notes if "after the last commit" not in note]
+    expected = weak_slot_notes_at(path)  # the suite's KDF makes weak slots, and verify says so
+    unexpected = [note for note in report.notes if "after the last commit" not in note and note not in expected]
     assert not unexpected, f"{label}: verify: {unexpected}"
 
 
