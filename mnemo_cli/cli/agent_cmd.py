@@ -47,7 +47,7 @@ def agent_start(
     from mnemo_cli.errors import UsageError
     from mnemo_cli.server import agent, client, daemon, sockets
     from mnemo_cli.server.warm import WarmStore
-    from mnemo_cli.store.secret_sources import unlock_secret
+    from mnemo_cli.store.secret_sources import SECRET_VARIABLES, unlock_secret
     from mnemo_cli.store.store import Store
 
     seconds = _seconds(idle_timeout)
@@ -81,6 +81,7 @@ def agent_start(
     settings = client.settings()
 
     def run(ready: Any) -> None:
+        daemon.scrub_environment(SECRET_VARIABLES)  # the agent outlives this command: no secret in /proc
         warm = WarmStore(store)
         agent.Agent(warm, listener, where.socket, idle_timeout=seconds, settings=settings).serve(ready)
 
@@ -162,15 +163,16 @@ def agent_status(
 
 def _spawn(store: Any, seconds: float, secret: Any) -> str:
     """Start the agent as a fresh copy of the one-file binary, serving in the foreground there, and
-    hand it the secret just checked: a passphrase through a pipe, a keyfile by its path."""
+    hand it the secret just checked: a passphrase through a pipe, a keyfile by its path (which
+    it removes from its environment once unlocked, as it does every secret variable)."""
     import os
     import sys
 
     from mnemo_cli.crypto import secrets
     from mnemo_cli.server import daemon
-    from mnemo_cli.store.secret_sources import SOURCES
+    from mnemo_cli.store.secret_sources import SECRET_VARIABLES
 
-    env = {name: value for name, value in os.environ.items() if name not in SOURCES}
+    env = {name: value for name, value in os.environ.items() if name not in SECRET_VARIABLES}
     env["MNEMO_HOME"] = str(store)
     env["PYINSTALLER_RESET_ENVIRONMENT"] = "1"  # its own bundle, which outlives this command's
     pipe = None

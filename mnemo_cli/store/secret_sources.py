@@ -95,6 +95,11 @@ NEW_PASSPHRASE_SOURCES = {
 }
 
 
+#: Every variable that holds a secret or says where one is: a process that outlives its command
+#: (the agent) removes them from its environment once it has unlocked.
+SECRET_VARIABLES = (*SOURCES, *NEW_PASSPHRASE_SOURCES)
+
+
 def replacement_passphrase(env: Mapping[str, str] | None = None) -> Secret:
     """A new passphrase for an existing store (never the recovery key's form)."""
     env = os.environ if env is None else env

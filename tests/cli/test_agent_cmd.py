@@ -77,8 +77,8 @@ def wait_for(condition: Callable[[], bool], seconds: float = 20) -> bool:
     return condition()
 
 
-def start(*args: str) -> tuple[int, Path]:
-    done = run_mnemo("agent", "start", *args)
+def start(*args: str, env: dict[str, str] | None = None) -> tuple[int, Path]:
+    done = run_mnemo("agent", "start", *args, env=env)
     assert done.returncode == 0, done.stderr
     match = LISTENING.match(done.stdout)
     assert match, done.stdout
@@ -130,6 +130,29 @@ def test_start_status_stop(corpus: Path, runtime: Path) -> None:
     assert stopped.returncode == 0 and stopped.stdout == f"stopped the agent (pid {pid})\n"
     assert not socket_path.exists()
     assert wait_for(lambda: not alive(pid))
+
+
+def environ(pid: int) -> bytes:
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        return f.read()
+
+
+def test_the_agent_keeps_no_secret_in_its_environment(corpus: Path, tmp_path: Path) -> None:
+    """Whatever the agent was started with stays out of /proc/PID/environ while it runs."""
+    secrets = {"MNEMO_PASSPHRASE": PW, "MNEMO_NEW_PASSPHRASE": "a second secret passphrase"}
+    pid, _socket = start(env=secrets)
+    shown = environ(pid)
+    assert b"MNEMO_HOME=" in shown  # the file is readable, and the rest is still there
+    for name, value in secrets.items():
+        assert name.encode() + b"=" not in shown and value.encode() not in shown, name
+    assert run_mnemo("agent", "stop").returncode == 0
+
+    # A keyfile's path goes too.
+    keyfile = tmp_path / "agent.key"
+    assert run_mnemo("key", "add", "--keyfile", str(keyfile)).returncode == 0
+    pid, _socket = start(env={"MNEMO_PASSPHRASE": "", "MNEMO_KEYFILE": str(keyfile)})
+    assert b"MNEMO_KEYFILE" not in environ(pid) and str(keyfile).encode() not in environ(pid)
+    assert run_mnemo("agent", "stop").returncode == 0
 
 
 def test_status_and_stop_with_no_agent_exit_9(corpus: Path, runtime: Path) -> None:
