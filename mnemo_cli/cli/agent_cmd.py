@@ -130,10 +130,13 @@ def agent_stop() -> None:
 def agent_status(
     json_output: Annotated[bool, typer.Option("--json", help="Print the status as one JSON document.")] = False,
 ) -> None:
-    """Show whether an agent runs for the store: its pid, socket, idle timeout and model.
+    """Show whether an agent runs for the store: its pid, socket, idle timeout and model, and
+    whether its unlock is still valid (a `mnemo passwd`, `key remove` or `rekey --full` since it
+    started makes it invalid: stop the agent and start it again).
 
-    Exit codes: 0 an agent is running; 9 none is (with --json, {"running": false, ...} is
-    printed first).
+    Exit codes: 0 an agent is running; 3 one is running, but its unlock is no longer valid; 9
+    none is (with --json, the status is printed first: "state" is "running", "revoked" or
+    "stopped").
     """
     from mnemo_cli.server import client
 
@@ -141,24 +144,37 @@ def agent_status(
     info = client.status(where.store)
     if info is None:
         if json_output:
-            output.emit_json({"running": False, "store": str(where.store), "socket": str(where.socket)})
+            output.emit_json(
+                {"running": False, "state": "stopped", "store": str(where.store), "socket": str(where.socket)}
+            )
         raise _not_running(where.store)
+    problem = info.get("unlock_error")
     if json_output:
-        output.emit_json({"running": True, **info})
-        return
+        output.emit_json({"running": True, "state": "revoked" if problem else "running", **info})
+    else:
+        output.emit_lines(_status_lines(info))
+    if problem:
+        raise client.AgentUnlockInvalid(
+            f"the agent is running, but its unlock is no longer valid ({problem})",
+            hint="run `mnemo agent stop`, then `mnemo agent start` with the current secret",
+        )
+
+
+def _status_lines(info: dict[str, Any]) -> list[str]:
     model = info["model"]
     if info.get("model_id"):
         model += f" ({info['model_id']})"
     if info.get("model_error"):
         model += f": {info['model_error']}"
-    output.emit_lines(
-        [
-            f"agent running for {info['store']} (pid {info['pid']}, since {info['started_at']})",
-            f"socket: {info['socket']}",
-            f"idle timeout: {_duration(info['idle_timeout'])} (idle for {_duration(info['idle_seconds'])})",
-            f"model: {model}",
-        ]
-    )
+    lines = [
+        f"agent running for {info['store']} (pid {info['pid']}, since {info['started_at']})",
+        f"socket: {info['socket']}",
+        f"idle timeout: {_duration(info['idle_timeout'])} (idle for {_duration(info['idle_seconds'])})",
+        f"model: {model}",
+    ]
+    if info.get("unlock_error"):
+        lines.append(f"unlock: no longer valid ({info['unlock_error']})")
+    return lines
 
 
 def _spawn(store: Any, seconds: float, secret: Any) -> str:

@@ -7,7 +7,8 @@ user's, and the process answering on it must run as this user (`SO_PEERCRED`): o
 ignored and the command runs by itself.
 
 `request` raises `Unavailable` when the request did not run (no agent, a stale socket, a refusal,
-or a read that failed on the way: reads are safe to repeat), and the command then runs it itself.
+or a read that failed on the way: reads are safe to repeat), and the command then runs it itself;
+`Revoked`, a kind of it, when the agent declined because its unlock is no longer valid.
 A write (`remember`) that was sent whole and got no answer may have been applied; it is never
 repeated: `AgentLost` says so.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mnemo_cli import testonly
-from mnemo_cli.errors import MnemoError
+from mnemo_cli.errors import AuthenticationError, MnemoError
 from mnemo_cli.server import sockets
 
 if TYPE_CHECKING:
@@ -39,6 +40,14 @@ OTHER_SETTINGS = ("HF_HUB_OFFLINE",)
 
 class Unavailable(Exception):
     """The request did not run in an agent; the command runs it itself."""
+
+
+class Revoked(Unavailable):
+    """The agent declined because its unlock is no longer valid (it stops); the message says why."""
+
+
+class AgentUnlockInvalid(AuthenticationError):
+    """The store's agent runs (or ran) with an unlock that no longer opens the store."""
 
 
 class AgentLost(MnemoError):
@@ -112,7 +121,7 @@ def request(op: str, params: dict[str, Any], *, store: Path | None = None) -> pr
                 ) from None
             raise Unavailable(str(e)) from None
     if response.declined is not None:
-        raise Unavailable(response.declined)
+        raise (Revoked if response.revoked else Unavailable)(response.declined)
     return response
 
 
