@@ -15,6 +15,22 @@ REPO = Path(__file__).resolve().parent.parent
 #: When set (`make smoke`), CLI tests run the frozen one-file binary instead of `python -m mnemo_cli`.
 #: Read at import: `clean_env` clears every MNEMO_* variable before each test.
 BINARY = os.environ.get("MNEMO_BINARY")
+#: Its module arms the MNEMO_TESTONLY_* switches (mnemo_cli/testonly.py) in this process and in
+#: every `python -m mnemo_cli` the tests start; an installed mnemo never sees it.
+SWITCHBOARD = REPO / "tests" / "switchboard"
+
+
+def with_switchboard(pythonpath: str | None) -> str:
+    """`pythonpath` with the switchboard's folder added: a child `python -m mnemo_cli` honours
+    the test switches."""
+    parts = [p for p in (pythonpath or "").split(os.pathsep) if p]
+    return os.pathsep.join(parts if str(SWITCHBOARD) in parts else [*parts, str(SWITCHBOARD)])
+
+
+# For the whole session (module-scoped fixtures start processes before `clean_env` runs).
+if str(SWITCHBOARD) not in sys.path:
+    sys.path.append(str(SWITCHBOARD))
+os.environ["PYTHONPATH"] = with_switchboard(os.environ.get("PYTHONPATH"))
 
 
 @pytest.fixture(scope="session")
@@ -57,12 +73,15 @@ def run_mnemo(
     """Run the CLI as a real process, the way a user or a script does (`python -m mnemo_cli`, or the
     binary named by MNEMO_BINARY)."""
     command = [BINARY] if BINARY else [sys.executable, "-m", "mnemo_cli"]
+    inherited = dict(os.environ)
+    if BINARY:  # it never honours the test switches (it would only warn): its KDF is the real one
+        inherited = {name: value for name, value in inherited.items() if not name.startswith("MNEMO_TESTONLY_")}
     return subprocess.run(
         [*command, *args],
         capture_output=True,
         text=True,
         input=input,
-        env={**os.environ, **(env or {})},
+        env={**inherited, **(env or {})},
         cwd=cwd,
         timeout=timeout,
     )

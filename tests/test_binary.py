@@ -10,7 +10,7 @@ import pytest
 
 from mnemo_cli import __version__
 from mnemo_cli.embed import model_files
-from tests.conftest import BINARY
+from tests.conftest import BINARY, SWITCHBOARD
 
 pytestmark = [
     pytest.mark.binary,
@@ -96,3 +96,24 @@ def test_remember_and_recall(tmp_path: Path) -> None:
     done = run_binary(tmp_path, "recall", "what did the doctor say?", "-k", "1", "--json", env=env)
     assert done.returncode == 0, done.stderr
     assert [hit["text"] for hit in json.loads(done.stdout)] == ["The physician said my blood pressure is fine"]
+
+
+def test_the_test_switches_are_ignored(tmp_path: Path) -> None:
+    # Even with the test tree's switchboard on its path, the binary honours no MNEMO_TESTONLY_*
+    # variable: FAULT_AT=1 would end `init` at its first write, WEAKEN_KDF a 64 KiB slot.
+    switches = {
+        "MNEMO_PASSPHRASE": "frozen switches",
+        "MNEMO_TESTONLY_WEAKEN_KDF": "1",
+        "MNEMO_TESTONLY_FAULT_AT": "1",
+        "PYTHONPATH": str(SWITCHBOARD),
+    }
+    done = run_binary(tmp_path, "init", "--json", env=switches)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"mnemo: warning: {name} is ignored: test switches work only inside mnemo's test suite"
+        for name in ("MNEMO_TESTONLY_FAULT_AT", "MNEMO_TESTONLY_WEAKEN_KDF")
+    ]
+    [slot] = [slot for slot in json.loads(done.stdout)["slots"] if slot["kind"] == "passphrase"]
+    assert slot["weak"] is False and slot["kdf"]["memory_kib"] == 64 * 1024
+    listed = run_binary(tmp_path, "key", "list")
+    assert listed.returncode == 0 and listed.stderr == ""

@@ -47,7 +47,7 @@ def agent_start(
     from mnemo_cli.errors import UsageError
     from mnemo_cli.server import agent, client, daemon, sockets
     from mnemo_cli.server.warm import WarmStore
-    from mnemo_cli.store.secret_sources import unlock_secret
+    from mnemo_cli.store.secret_sources import SECRET_VARIABLES, unlock_secret
     from mnemo_cli.store.store import Store
 
     seconds = _seconds(idle_timeout)
@@ -81,6 +81,7 @@ def agent_start(
     settings = client.settings()
 
     def run(ready: Any) -> None:
+        daemon.scrub_environment(SECRET_VARIABLES)  # the agent outlives this command: no secret in /proc
         warm = WarmStore(store)
         agent.Agent(warm, listener, where.socket, idle_timeout=seconds, settings=settings).serve(ready)
 
@@ -129,10 +130,13 @@ def agent_stop() -> None:
 def agent_status(
     json_output: Annotated[bool, typer.Option("--json", help="Print the status as one JSON document.")] = False,
 ) -> None:
-    """Show whether an agent runs for the store: its pid, socket, idle timeout and model.
+    """Show whether an agent runs for the store: its pid, socket, idle timeout and model, and
+    whether its unlock is still valid (a `mnemo passwd`, `key remove` or `rekey --full` since it
+    started makes it invalid: stop the agent and start it again).
 
-    Exit codes: 0 an agent is running; 9 none is (with --json, {"running": false, ...} is
-    printed first).
+    Exit codes: 0 an agent is running; 3 one is running, but its unlock is no longer valid; 9
+    none is (with --json, the status is printed first: "state" is "running", "revoked" or
+    "stopped").
     """
     from mnemo_cli.server import client
 
@@ -140,37 +144,51 @@ def agent_status(
     info = client.status(where.store)
     if info is None:
         if json_output:
-            output.emit_json({"running": False, "store": str(where.store), "socket": str(where.socket)})
+            output.emit_json(
+                {"running": False, "state": "stopped", "store": str(where.store), "socket": str(where.socket)}
+            )
         raise _not_running(where.store)
+    problem = info.get("unlock_error")
     if json_output:
-        output.emit_json({"running": True, **info})
-        return
+        output.emit_json({"running": True, "state": "revoked" if problem else "running", **info})
+    else:
+        output.emit_lines(_status_lines(info))
+    if problem:
+        raise client.AgentUnlockInvalid(
+            f"the agent is running, but its unlock is no longer valid ({problem})",
+            hint="run `mnemo agent stop`, then `mnemo agent start` with the current secret",
+        )
+
+
+def _status_lines(info: dict[str, Any]) -> list[str]:
     model = info["model"]
     if info.get("model_id"):
         model += f" ({info['model_id']})"
     if info.get("model_error"):
         model += f": {info['model_error']}"
-    output.emit_lines(
-        [
-            f"agent running for {info['store']} (pid {info['pid']}, since {info['started_at']})",
-            f"socket: {info['socket']}",
-            f"idle timeout: {_duration(info['idle_timeout'])} (idle for {_duration(info['idle_seconds'])})",
-            f"model: {model}",
-        ]
-    )
+    lines = [
+        f"agent running for {info['store']} (pid {info['pid']}, since {info['started_at']})",
+        f"socket: {info['socket']}",
+        f"idle timeout: {_duration(info['idle_timeout'])} (idle for {_duration(info['idle_seconds'])})",
+        f"model: {model}",
+    ]
+    if info.get("unlock_error"):
+        lines.append(f"unlock: no longer valid ({info['unlock_error']})")
+    return lines
 
 
 def _spawn(store: Any, seconds: float, secret: Any) -> str:
     """Start the agent as a fresh copy of the one-file binary, serving in the foreground there, and
-    hand it the secret just checked: a passphrase through a pipe, a keyfile by its path."""
+    hand it the secret just checked: a passphrase through a pipe, a keyfile by its path (which
+    it removes from its environment once unlocked, as it does every secret variable)."""
     import os
     import sys
 
     from mnemo_cli.crypto import secrets
     from mnemo_cli.server import daemon
-    from mnemo_cli.store.secret_sources import SOURCES
+    from mnemo_cli.store.secret_sources import SECRET_VARIABLES
 
-    env = {name: value for name, value in os.environ.items() if name not in SOURCES}
+    env = {name: value for name, value in os.environ.items() if name not in SECRET_VARIABLES}
     env["MNEMO_HOME"] = str(store)
     env["PYINSTALLER_RESET_ENVIRONMENT"] = "1"  # its own bundle, which outlives this command's
     pipe = None

@@ -17,7 +17,8 @@ def doctor(
     Verifies the embedded model's files against their sha256, loads the model, embeds one
     sentence, and prints the vector's dimension, the versions of the libraries mnemo runs on and
     where the store lives (MNEMO_HOME, else the user data folder). Every check runs; the first
-    failure is then reported on stderr.
+    failure is then reported on stderr, after a warning for each key slot of the store weaker than
+    the default KDF cost (fixed by `mnemo passwd`).
 
     Example: mnemo doctor --json
 
@@ -39,12 +40,15 @@ def doctor(
                 "model": report.model,
                 "versions": report.versions,
                 "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks],
+                "notes": report.notes,
             }
         )
     elif output.stdout_is_terminal():
         _print_rich(report)
     else:
         output.emit_lines(_plain_lines(report))
+    for note in report.notes:
+        output.warn(note)
     if report.error is not None:
         raise report.error
 

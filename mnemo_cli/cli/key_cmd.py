@@ -33,8 +33,12 @@ def key_list(
 ) -> None:
     """List the key slots: number, kind and KDF parameters. Needs no secret (nothing here is one).
 
+    A passphrase slot weaker than the default KDF cost is marked (`"weak": true` with --json) and
+    named in a warning on stderr with its fix, `mnemo passwd`.
+
     Exit codes: 0 listed; 4 no store; 5 integrity failure (both key-slot copies damaged, ...).
     """
+    from mnemo_cli.store.slot_strength import weak_slot_notes
     from mnemo_cli.store.store import Store
 
     slots = Store.key_slots()
@@ -42,6 +46,8 @@ def key_list(
         output.emit_json({"slots": [slot.describe() for slot in slots]})
     else:
         output.emit_lines([slot_line(slot) for slot in slots])
+    for note in weak_slot_notes(slots):
+        output.warn(note)
 
 
 @app.command("add")

@@ -2,14 +2,16 @@
 
 Argon2id parameters are stored per key slot and checked against `CAPS` before anything runs, so a
 planted slot cannot make mnemo allocate terabytes or spin for hours. Creating a slot weaker than
-`DEFAULT` is refused unless `MNEMO_TESTONLY_WEAKEN_KDF=1` (the test suite's switch).
+`DEFAULT` is refused unless the test suite's switch `MNEMO_TESTONLY_WEAKEN_KDF=1` is set and armed
+(`mnemo_cli/testonly.py`: never in a real install). A passphrase slot weaker than `DEFAULT` is
+reported wherever slots are shown (`KeySlot.weak`).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from mnemo_cli import testonly
 from mnemo_cli.errors import IntegrityError, UsageError
 
 SALT_BYTES = 16
@@ -48,7 +50,7 @@ PROFILES = {"default": DEFAULT, "sensitive": SENSITIVE}
 
 
 def weakening_allowed() -> bool:
-    return os.environ.get("MNEMO_TESTONLY_WEAKEN_KDF") == "1"
+    return testonly.get("MNEMO_TESTONLY_WEAKEN_KDF") == "1"
 
 
 def params_for_profile(profile: str) -> KdfParams:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from mnemo_cli.crypto import aead
 from mnemo_cli.crypto.kdf import (
+    DEFAULT,
     SALT_BYTES,
     KdfParams,
     check_within_caps,
@@ -58,6 +59,12 @@ class KeySlot:
     def kind_name(self) -> str:
         return KIND_NAMES[self.kind]
 
+    @property
+    def weak(self) -> bool:
+        """A passphrase slot whose Argon2id cost is below the default (made by the test suite's
+        switch, or by hand): a guess at its passphrase costs less than mnemo promises."""
+        return self.params is not None and self.params.weaker_than(DEFAULT)
+
     def describe(self) -> dict[str, object]:
         """The slot as users see it in `--json` (number, kind, KDF parameters): nothing secret."""
         entry: dict[str, object] = {"slot": self.slot_id, "kind": self.kind_name, "key": self.key_id}
@@ -68,6 +75,7 @@ class KeySlot:
                 "memory_kib": self.params.memory_kib,
                 "parallelism": self.params.parallelism,
             }
+            entry["weak"] = self.weak
         return entry
 
     def meta(self) -> bytes:

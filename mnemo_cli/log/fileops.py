@@ -6,7 +6,8 @@ the N-th one crash the process or fail with an errno:
 
 - `MNEMO_TESTONLY_FAULT_AT=N` in the environment: `os._exit(137)` just before the N-th mutating
   call (`MNEMO_TESTONLY_FAULT_ERRNO=E` instead fails it, and every later one, with errno E);
-- `MNEMO_TESTONLY_FAULT_ONCE=1` with `_ERRNO`: only the N-th call fails, later ones succeed;
+- `MNEMO_TESTONLY_FAULT_ONCE=1` with `_ERRNO`: only the N-th call fails, later ones succeed
+  (these three only inside the test suite: `mnemo_cli/testonly.py`);
 - `inject(Fault(...))` in-process: raise `SimulatedCrash` (a BaseException, so nothing catches it
   by accident) or `OSError`.
 
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnemo_cli import testonly
 from mnemo_cli.errors import StorageIOError
 
 FILE_MODE = 0o600
@@ -55,12 +57,12 @@ _fault: Fault | None = None
 
 
 def _fault_from_env() -> Fault | None:
-    at = os.environ.get("MNEMO_TESTONLY_FAULT_AT")
+    at = testonly.get("MNEMO_TESTONLY_FAULT_AT")
     if not at:
         return None
-    code = os.environ.get("MNEMO_TESTONLY_FAULT_ERRNO")
+    code = testonly.get("MNEMO_TESTONLY_FAULT_ERRNO")
     if code:
-        once = os.environ.get("MNEMO_TESTONLY_FAULT_ONCE") == "1"
+        once = testonly.get("MNEMO_TESTONLY_FAULT_ONCE") == "1"
         return Fault(at=int(at), action="errno", errno=int(code), persistent=not once)
     return Fault(at=int(at), action="exit")
 

@@ -239,7 +239,7 @@ class Agent:
             return _respond(report, _report_to_wire)
         except Revoked as e:
             self.stop()
-            return protocol.decline(f"the agent stopped: {e}")
+            return protocol.decline(str(e), revoked=True)
 
     def status(self) -> dict[str, Any]:
         with self._guard:
@@ -256,6 +256,8 @@ class Agent:
             "model": warm.model_state,
             "model_id": warm.model_id,
             "model_error": warm.model_error,
+            # Why its unlock no longer opens the store (a secret changed or removed), or None.
+            "unlock_error": warm.unlock_problem(),
         }
 
 

@@ -7,7 +7,8 @@ user's, and the process answering on it must run as this user (`SO_PEERCRED`): o
 ignored and the command runs by itself.
 
 `request` raises `Unavailable` when the request did not run (no agent, a stale socket, a refusal,
-or a read that failed on the way: reads are safe to repeat), and the command then runs it itself.
+or a read that failed on the way: reads are safe to repeat), and the command then runs it itself;
+`Revoked`, a kind of it, when the agent declined because its unlock is no longer valid.
 A write (`remember`) that was sent whole and got no answer may have been applied; it is never
 repeated: `AgentLost` says so.
 """
@@ -18,7 +19,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mnemo_cli.errors import MnemoError
+from mnemo_cli import testonly
+from mnemo_cli.errors import AuthenticationError, MnemoError
 from mnemo_cli.server import sockets
 
 if TYPE_CHECKING:
@@ -34,11 +36,18 @@ ANSWER_MARGIN = 300.0
 #: only commands that agree with it on these. Folders compare as absolute paths.
 PATH_SETTINGS = ("MNEMO_STATE_DIR", "MNEMO_CACHE_DIR", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 OTHER_SETTINGS = ("HF_HUB_OFFLINE",)
-TEST_SETTINGS = "MNEMO_TESTONLY_"
 
 
 class Unavailable(Exception):
     """The request did not run in an agent; the command runs it itself."""
+
+
+class Revoked(Unavailable):
+    """The agent declined because its unlock is no longer valid (it stops); the message says why."""
+
+
+class AgentUnlockInvalid(AuthenticationError):
+    """The store's agent runs (or ran) with an unlock that no longer opens the store."""
 
 
 class AgentLost(MnemoError):
@@ -70,7 +79,7 @@ def target(store: Path | None = None) -> Target:
 def settings() -> dict[str, str | None]:
     found = {name: _absolute(os.environ.get(name)) for name in PATH_SETTINGS}
     found.update({name: os.environ.get(name) for name in OTHER_SETTINGS})
-    found.update({name: value for name, value in os.environ.items() if name.startswith(TEST_SETTINGS)})
+    found.update(testonly.active())  # the test switches honoured here (none in a real install)
     return found
 
 
@@ -112,7 +121,7 @@ def request(op: str, params: dict[str, Any], *, store: Path | None = None) -> pr
                 ) from None
             raise Unavailable(str(e)) from None
     if response.declined is not None:
-        raise Unavailable(response.declined)
+        raise (Revoked if response.revoked else Unavailable)(response.declined)
     return response
 
 

@@ -9,6 +9,10 @@ The one-file binary cannot fork its agent: its bootloader deletes the unpacked b
 the model) as soon as the command exits, under the agent's feet. There `spawn` starts a fresh copy
 of the binary instead (its own bundle, `PYINSTALLER_RESET_ENVIRONMENT`), detached, and waits for
 the line that says it is ready (`must_spawn` tells which way to go).
+
+Either way the agent outlives the command that started it, and must not keep that command's
+secrets in its environment, which its user's processes can read in `/proc/PID/environ` for as
+long as it runs: `scrub_environment` removes them, from the memory that file shows as well.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import NoReturn
 
@@ -109,6 +113,37 @@ def _read_all(fd: int, timeout: float) -> bytes:
             break
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def scrub_environment(names: Iterable[str]) -> None:
+    """Remove the variables `names` from this process's environment, and blank them where the
+    kernel shows the environment the process started with.
+
+    `/proc/PID/environ` reads the block of memory the process was started with (or, after a
+    fork, its parent was): neither `os.environ` nor `unsetenv` changes it, so after unsetting the
+    variables (no pointer of libc's `environ` refers to them any more) their bytes there are
+    overwritten with NULs, as `setproctitle` reuses that block. Linux only; elsewhere (no /proc)
+    only the variables are removed."""
+    names = tuple(names)
+    for name in names:
+        os.environ.pop(name, None)
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[47]), int(fields[48])  # env_start and env_end (fields 50 and 51)
+    except (OSError, IndexError, ValueError):
+        return
+    if not 0 < start < end:
+        return
+    import ctypes
+
+    block = ctypes.string_at(start, end - start)
+    prefixes = tuple(os.fsencode(name) + b"=" for name in names)
+    offset = 0
+    for entry in block.split(b"\0"):
+        if entry.startswith(prefixes):
+            ctypes.memset(start + offset, 0, len(entry))
+        offset += len(entry) + 1
 
 
 def must_spawn() -> bool:

@@ -12,6 +12,8 @@ a parameter missing, unknown or of the wrong type is a `ProtocolError`; the agen
     response: {"v": 1, "ok": true, "result": {...}, "notes": [...]}
               {"v": 1, "ok": false, "error": {"kind", "message", "hint"[, "type"]}, "notes": [...]}
               {"v": 1, "ok": false, "declined": "why"}     (not executed: the client runs it itself)
+              {"v": 1, "ok": false, "declined": "why", "revoked": true}
+                        (not executed, and the agent stops: its unlock is no longer valid)
 
 Memories, hits and errors travel as plain JSON and come back as the same objects (`*_to_wire`,
 `*_from_wire`), so a command renders an agent's answer with its own code, byte for byte.
@@ -216,6 +218,8 @@ class Response:
     notes: list[str]
     error: dict[str, Any] | None = None
     declined: str | None = None
+    #: Declined because the agent's unlock is no longer valid (the agent is stopping).
+    revoked: bool = False
 
 
 def answer(result: dict[str, Any], notes: list[str]) -> dict[str, Any]:
@@ -226,15 +230,18 @@ def failure(error: BaseException, notes: list[str]) -> dict[str, Any]:
     return {"v": VERSION, "ok": False, "error": error_to_wire(error), "notes": notes}
 
 
-def decline(reason: str) -> dict[str, Any]:
-    return {"v": VERSION, "ok": False, "declined": reason}
+def decline(reason: str, *, revoked: bool = False) -> dict[str, Any]:
+    message: dict[str, Any] = {"v": VERSION, "ok": False, "declined": reason}
+    if revoked:
+        message["revoked"] = True
+    return message
 
 
 def parse_response(message: dict[str, Any]) -> Response:
     if message.get("v") != VERSION:
         raise ProtocolError(f"unsupported protocol version {message.get('v')!r}")
     if "declined" in message:
-        return Response(False, {}, [], declined=str(message["declined"]))
+        return Response(False, {}, [], declined=str(message["declined"]), revoked=message.get("revoked") is True)
     notes = message.get("notes")
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
         raise ProtocolError("notes must be a list of text")

@@ -25,8 +25,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from mnemo_cli import testonly
 from mnemo_cli.embed.embedder import import_runtime
-from mnemo_cli.errors import AuthenticationError
+from mnemo_cli.errors import AuthenticationError, MnemoError
+from mnemo_cli.log import keyslot_files, store_header
 
 if TYPE_CHECKING:
     from mnemo_cli.memories import Hit, NewMemory
@@ -92,6 +94,23 @@ class WarmStore:
             self.model_state = "failed"
         finally:
             self._model_done.set()
+
+    def unlock_problem(self) -> str | None:
+        """Why this unlock no longer speaks for the store, or None while it does, as far as the
+        store's header and key slots tell (`Store.recheck`'s first checks). Read-only and outside
+        the request lock, so a status answers at once even while a long request runs."""
+        if self._revoked is not None:
+            return self._revoked
+        store = self.store
+        try:
+            if store_header.read(store.path).store_id != store.store_id:
+                return f"{store.path} holds another store now"
+            table, _notes = keyslot_files.read(store.path, store.store_id)
+        except MnemoError:  # gone or damaged: the next request reports it as `open` would
+            return None
+        if store.unlocked_with not in table.slots:
+            return "the secret this store was unlocked with no longer opens it"
+        return None
 
     def wait_for_model(self, timeout: float | None = None) -> bool:
         """Wait for the background load (loaded or failed); False on timeout or when not started."""
@@ -165,7 +184,7 @@ class WarmStore:
 def _test_gate() -> None:
     """Tests hold the model load back until the file `MNEMO_TESTONLY_MODEL_GATE` names exists, to
     check what a server answers while its model is still loading."""
-    gate = os.environ.get("MNEMO_TESTONLY_MODEL_GATE")
+    gate = testonly.get("MNEMO_TESTONLY_MODEL_GATE")
     while gate and not os.path.exists(gate):
         time.sleep(0.02)
 

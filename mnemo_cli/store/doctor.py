@@ -18,6 +18,7 @@ from mnemo_cli import __version__
 from mnemo_cli.embed import model_files
 from mnemo_cli.errors import MnemoError, ModelError
 from mnemo_cli.store.location import store_path
+from mnemo_cli.store.slot_strength import weak_slot_notes_at
 
 #: Distributions whose versions a bug report needs.
 REPORTED_DISTRIBUTIONS = (
@@ -55,6 +56,8 @@ class DoctorReport:
     model: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
+    #: Warnings that are no failure of the install: a key slot weaker than the default.
+    notes: list[str] = field(default_factory=list)
     error: MnemoError | None = None
 
     @property
@@ -83,6 +86,8 @@ def diagnose() -> DoctorReport:
     folder = _check_model_files(report)
     if folder is not None:
         _check_embedding(report)
+    if report.store_exists:
+        report.notes.extend(weak_slot_notes_at(path))
     return report
 
 

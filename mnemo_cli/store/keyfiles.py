@@ -3,6 +3,10 @@
 A command that makes a keyfile for a new key slot (`init`, `key add`, `rekey`) does it in
 `new_keyfile`, so that a failure leaves no keyfile that opens nothing (the retry would refuse to
 overwrite it), and never deletes one that a slot written before the failure needs.
+
+As ssh does with private keys, a keyfile that its group or others may read or write (any of the
+mode bits 0077) is refused, and so is anything but a regular file: a FIFO or a device named as a
+keyfile is never waited on (it is opened without blocking and checked before it is read).
 """
 
 from __future__ import annotations
@@ -85,14 +89,33 @@ def _useless(secret: secrets.Secret, store: Path) -> bool:
 
 
 def read_keyfile(path: Path) -> secrets.Secret:
+    """The keyfile at `path`: a regular file of 32 bytes that only its owner can read or write."""
     try:
-        st = os.stat(path)
-        with open(path, "rb") as f:
-            material = f.read(secrets.KEYFILE_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise AuthenticationError(f"keyfile {path} does not exist") from None
     except OSError as e:
         raise AuthenticationError(f"cannot read keyfile {path}: {e.strerror}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise AuthenticationError(f"keyfile {path} is not a regular file")
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise AuthenticationError(f"keyfile {path} is not a regular file")
+        if st.st_mode & 0o077:
+            raise AuthenticationError(
+                f"keyfile {path} is accessible by others (mode {stat.S_IMODE(st.st_mode):04o}): refusing to use it",
+                hint=f"make it private with `chmod 600 {path}`; anyone who could read it can open the store",
+            )
+        material = _read_up_to(fd, secrets.KEYFILE_BYTES + 1)
+    except OSError as e:
+        raise AuthenticationError(f"cannot read keyfile {path}: {e.strerror}") from None
+    finally:
+        os.close(fd)
     return secrets.keyfile(material, f"keyfile {path}")
+
+
+def _read_up_to(fd: int, size: int) -> bytes:
+    chunks = []
+    while size > 0 and (chunk := os.read(fd, size)):
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)

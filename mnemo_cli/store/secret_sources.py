@@ -52,6 +52,12 @@ def configured(env: Mapping[str, str] | None = None) -> list[str]:
     return found
 
 
+def can_unlock(env: Mapping[str, str] | None = None) -> bool:
+    """Whether `unlock_secret` has somewhere to get a secret from: a source set, or a terminal."""
+    env = os.environ if env is None else env
+    return any(env.get(name) for name in SOURCES) or _terminal()
+
+
 def unlock_secret(env: Mapping[str, str] | None = None) -> Secret:
     """The secret to open an existing store with."""
     env = os.environ if env is None else env
@@ -93,6 +99,11 @@ NEW_PASSPHRASE_SOURCES = {
     "MNEMO_NEW_PASSPHRASE_FILE": "MNEMO_PASSPHRASE_FILE",
     "MNEMO_NEW_PASSPHRASE": "MNEMO_PASSPHRASE",
 }
+
+
+#: Every variable that holds a secret or says where one is: a process that outlives its command
+#: (the agent) removes them from its environment once it has unlocked.
+SECRET_VARIABLES = (*SOURCES, *NEW_PASSPHRASE_SOURCES)
 
 
 def replacement_passphrase(env: Mapping[str, str] | None = None) -> Secret:

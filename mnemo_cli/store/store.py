@@ -34,7 +34,7 @@ from mnemo_cli.log.head import Head, WrongKey
 from mnemo_cli.log.journal import GenerationChanged, Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
 from mnemo_cli.store import records as record_codec
-from mnemo_cli.store import rollback, seen, values
+from mnemo_cli.store import rollback, seen, slot_strength, values
 from mnemo_cli.store.backup import BackupReport
 from mnemo_cli.store.backup import backup as take_backup
 from mnemo_cli.store.location import store_path
@@ -1044,6 +1044,7 @@ class Store:
             ops=ops,
         )
         report.notes = [f"{name} is {state}; the other copy is used" for name, state in copies.items() if state != "ok"]
+        report.notes.extend(slot_strength.weak_slot_notes(self._table.slots))
         if report.uncommitted_bytes:
             report.notes.append(
                 f"{report.uncommitted_bytes} bytes after the last commit (an interrupted write; trimmed on next write)"

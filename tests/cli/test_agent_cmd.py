@@ -77,8 +77,8 @@ def wait_for(condition: Callable[[], bool], seconds: float = 20) -> bool:
     return condition()
 
 
-def start(*args: str) -> tuple[int, Path]:
-    done = run_mnemo("agent", "start", *args)
+def start(*args: str, env: dict[str, str] | None = None) -> tuple[int, Path]:
+    done = run_mnemo("agent", "start", *args, env=env)
     assert done.returncode == 0, done.stderr
     match = LISTENING.match(done.stdout)
     assert match, done.stdout
@@ -132,12 +132,36 @@ def test_start_status_stop(corpus: Path, runtime: Path) -> None:
     assert wait_for(lambda: not alive(pid))
 
 
+def environ(pid: int) -> bytes:
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        return f.read()
+
+
+def test_the_agent_keeps_no_secret_in_its_environment(corpus: Path, tmp_path: Path) -> None:
+    """Whatever the agent was started with stays out of /proc/PID/environ while it runs."""
+    secrets = {"MNEMO_PASSPHRASE": PW, "MNEMO_NEW_PASSPHRASE": "a second secret passphrase"}
+    pid, _socket = start(env=secrets)
+    shown = environ(pid)
+    assert b"MNEMO_HOME=" in shown  # the file is readable, and the rest is still there
+    for name, value in secrets.items():
+        assert name.encode() + b"=" not in shown and value.encode() not in shown, name
+    assert run_mnemo("agent", "stop").returncode == 0
+
+    # A keyfile's path goes too.
+    keyfile = tmp_path / "agent.key"
+    assert run_mnemo("key", "add", "--keyfile", str(keyfile)).returncode == 0
+    pid, _socket = start(env={"MNEMO_PASSPHRASE": "", "MNEMO_KEYFILE": str(keyfile)})
+    assert b"MNEMO_KEYFILE" not in environ(pid) and str(keyfile).encode() not in environ(pid)
+    assert run_mnemo("agent", "stop").returncode == 0
+
+
 def test_status_and_stop_with_no_agent_exit_9(corpus: Path, runtime: Path) -> None:
     status = run_mnemo("agent", "status", "--json")
     assert status.returncode == 9
     assert json.loads(status.stdout) == {
         "schema_version": 1,
         "running": False,
+        "state": "stopped",
         "store": str(corpus.resolve()),
         "socket": json.loads(status.stdout)["socket"],
     }
@@ -218,6 +242,50 @@ def test_a_write_by_itself_is_seen_through_the_agent(agent: int) -> None:
 def test_no_agent_env_turns_it_off(agent: int) -> None:
     done = run_mnemo("recall", "quokka", env={"MNEMO_NO_AGENT": "1"})
     assert done.returncode == 3 and "no secret given" in done.stderr
+
+
+def test_after_passwd_status_and_commands_say_the_unlock_is_no_longer_valid(agent: int) -> None:
+    """`mnemo passwd` replaces the slot the agent was unlocked with: status tells (exit 3, state
+    "revoked"), and the next command says why it cannot go on instead of "no secret given"."""
+    changed = run_mnemo("passwd", env={"MNEMO_PASSPHRASE": PW, "MNEMO_NEW_PASSPHRASE": "the new passphrase"})
+    assert changed.returncode == 0, changed.stderr
+    why = "the secret this store was unlocked with no longer opens it"
+
+    status = run_mnemo("agent", "status", "--json")
+    assert status.returncode == 3, status.stderr
+    info = json.loads(status.stdout)
+    assert (info["running"], info["state"], info["pid"], info["unlock_error"]) == (True, "revoked", agent, why)
+    assert status.stderr == (
+        f"mnemo: error: the agent is running, but its unlock is no longer valid ({why})\n"
+        "mnemo: hint: run `mnemo agent stop`, then `mnemo agent start` with the current secret\n"
+    )
+    text = run_mnemo("agent", "status")
+    assert text.returncode == 3 and text.stdout.splitlines()[-1] == f"unlock: no longer valid ({why})"
+
+    recall = run_mnemo("recall", "quokka")  # no secret in the environment: the agent was the way in
+    assert (recall.returncode, recall.stdout) == (3, "")
+    assert recall.stderr.splitlines()[0] == (
+        f"mnemo: error: the store's agent stopped: its unlock is no longer valid ({why})"
+    )
+    assert "no secret given" not in recall.stderr
+    assert wait_for(lambda: not alive(agent))  # the revoked agent stopped itself
+    assert run_mnemo("agent", "status").returncode == 9
+
+
+def test_a_command_with_a_secret_runs_by_itself_past_a_revoked_agent(agent: int) -> None:
+    new = {"MNEMO_PASSPHRASE": "the new passphrase"}
+    assert (
+        run_mnemo("passwd", env={"MNEMO_PASSPHRASE": PW, "MNEMO_NEW_PASSPHRASE": new["MNEMO_PASSPHRASE"]}).returncode
+        == 0
+    )
+    done = run_mnemo("remember", "kept by the command itself", env=new)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        "mnemo: warning: the store's agent stopped: its unlock is no longer valid (the secret this store was "
+        "unlocked with no longer opens it); running without it\n"
+    )
+    listed = run_mnemo("list", "--json", env={**new, "MNEMO_NO_AGENT": "1"})
+    assert "kept by the command itself" in listed.stdout
 
 
 def test_an_idle_agent_exits_and_removes_its_socket(corpus: Path) -> None:

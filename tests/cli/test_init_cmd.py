@@ -65,6 +65,7 @@ def test_keyfile_only_init_for_cron_and_agents(tmp_path: Path) -> None:
 def test_existing_keyfile_from_the_environment_and_a_passphrase_need_one_source(tmp_path: Path) -> None:
     keyfile = tmp_path / "k"
     keyfile.write_bytes(os.urandom(32))
+    keyfile.chmod(0o600)  # a keyfile others can read is refused
     done = run_mnemo("init", "--json", env={"MNEMO_KEYFILE": str(keyfile)})
     assert done.returncode == 0, done.stderr
     assert [s["kind"] for s in json.loads(done.stdout)["slots"]] == ["keyfile", "recovery"]

@@ -52,6 +52,7 @@ def test_wrong_or_missing_secret_exit_3_and_touch_nothing(store: Path, env: dict
 def test_wrong_keyfile_exit_3(store: Path, tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.key"
     wrong.write_bytes(bytes(32))
+    wrong.chmod(0o600)
     before = digest_tree(store)
     done = run_mnemo("verify", env={"MNEMO_KEYFILE": str(wrong)})
     assert done.returncode == 3

@@ -98,6 +98,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Ite
         keyfile_bytes = bytes(range(32))
         keyfile_path = root / "keyfile"
         keyfile_path.write_bytes(keyfile_bytes)
+        keyfile_path.chmod(0o600)  # a keyfile others can read is refused
         keyfile = secrets.keyfile(keyfile_bytes, "test keyfile")
         embedder = CachedEmbedder()
         path = root / "store"

@@ -83,6 +83,7 @@ def history(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iter
         mp.setenv("MNEMO_STATE_DIR", str(root / "state"))
         mp.setattr(store_module, "SNAPSHOT_EVERY", 3)
         (root / "keyfile").write_bytes(KEYFILE)
+        (root / "keyfile").chmod(0o600)  # a keyfile others can read is refused
         keyfile = secrets.keyfile(KEYFILE, "test keyfile")
         path = root / "store"
         Store.create(path, [secrets.passphrase(PASSPHRASE, "test"), keyfile]).close()

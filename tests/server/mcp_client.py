@@ -24,8 +24,9 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from tests.conftest import BINARY
 
 COMMAND = [BINARY] if BINARY else [sys.executable, "-m", "mnemo_cli"]
-#: What a server inherits from the test's environment (stdio_client passes only HOME, PATH, ...).
-PASSED = ("HF_HUB_OFFLINE", "TMPDIR", "XDG_RUNTIME_DIR")
+#: What a server inherits from the test's environment (stdio_client passes only HOME, PATH, ...);
+#: PYTHONPATH names the switchboard that arms the test switches (tests/conftest.py).
+PASSED = ("HF_HUB_OFFLINE", "TMPDIR", "XDG_RUNTIME_DIR", "PYTHONPATH")
 #: Shell wrapper that records the server's pid, then becomes the server.
 PIDFILE_WRAPPER = 'echo $$ > "$0"; exec "$@"'
 
@@ -82,6 +83,8 @@ class Served:
 
 def server_env(**extra: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name.startswith("MNEMO_") or name in PASSED}
+    if BINARY:  # it never honours the test switches (as in `run_mnemo`)
+        env = {name: value for name, value in env.items() if not name.startswith("MNEMO_TESTONLY_")}
     env.update(extra)
     return env
 

@@ -259,9 +259,13 @@ def test_a_read_whose_answer_is_lost_runs_by_itself(path: Path) -> None:
 
 
 def test_a_revoked_agent_declines_and_stops(running: Running, path: Path) -> None:
+    assert client.status(path)["unlock_error"] is None  # type: ignore[index]
     with Store.open(path, OTHER_KEY) as other:
         other.remove_key_slot(running.agent.warm.store.unlocked_with.slot_id)
-    with pytest.raises(client.Unavailable, match="no longer opens it"):
+    # Status tells before any request meets it, and the agent keeps answering status.
+    why = "the secret this store was unlocked with no longer opens it"
+    assert client.status(path)["unlock_error"] == why  # type: ignore[index]
+    with pytest.raises(client.Revoked, match="no longer opens it"):
         client.request("recall", recall_params("dana"), store=path)
     running.thread.join(10)
     assert not running.thread.is_alive() and not running.where.socket.exists()

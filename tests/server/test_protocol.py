@@ -249,6 +249,8 @@ def test_responses_parse() -> None:
     failed = protocol.parse_response(protocol.failure(errors.StoreBusy("busy"), []))
     assert failed.error is not None and failed.error["kind"] == "StoreBusy"
     declined = protocol.parse_response(protocol.decline("another store"))
-    assert declined.declined == "another store"
+    assert declined.declined == "another store" and not declined.revoked
+    revoked = protocol.parse_response(protocol.decline("the secret changed", revoked=True))
+    assert revoked.declined == "the secret changed" and revoked.revoked
     with pytest.raises(protocol.ProtocolError):
         protocol.parse_response({"v": 1, "ok": True, "notes": []})

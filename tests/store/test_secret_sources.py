@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,7 @@ def test_keyfile(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="never overwrites"):
         create_keyfile(tmp_path / "keys" / "agent.key")
     (tmp_path / "short").write_bytes(b"abc")
+    (tmp_path / "short").chmod(0o600)
     with pytest.raises(AuthenticationError, match="not a mnemo keyfile"):
         secret_sources.unlock_secret({"MNEMO_KEYFILE": str(tmp_path / "short")})
     with pytest.raises(AuthenticationError, match="does not exist"):
@@ -90,3 +93,50 @@ def test_new_passphrase_takes_passphrase_sources_only() -> None:
     assert secret_sources.new_passphrase({"MNEMO_KEYFILE": "/k"}, ask=False) is None
     with pytest.raises(UsageError, match="recovery key"):
         secret_sources.new_passphrase({"MNEMO_PASSPHRASE": secrets.format_recovery_key(bytes(32))})
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o644, 0o660], ids=lambda mode: f"{mode:04o}")
+def test_a_keyfile_others_can_reach_is_refused(tmp_path: Path, mode: int) -> None:
+    made = create_keyfile(tmp_path / "agent.key")
+    (tmp_path / "agent.key").chmod(mode)
+    with pytest.raises(AuthenticationError, match=f"accessible by others \\(mode {mode:04o}\\)") as raised:
+        secret_sources.unlock_secret({"MNEMO_KEYFILE": str(tmp_path / "agent.key")})
+    assert raised.value.hint is not None and "chmod 600" in raised.value.hint
+    (tmp_path / "agent.key").chmod(0o400)  # read-only for its owner is private too
+    assert secret_sources.unlock_secret({"MNEMO_KEYFILE": str(tmp_path / "agent.key")}).material == made.material
+
+
+def test_a_fifo_as_keyfile_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "agent.key"
+    os.mkfifo(fifo, 0o600)
+    outcome: list[BaseException] = []
+
+    def read() -> None:  # no writer ever opens the FIFO: a blocking open would never return
+        try:
+            secret_sources.unlock_secret({"MNEMO_KEYFILE": str(fifo)})
+        except BaseException as e:
+            outcome.append(e)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "reading a FIFO keyfile hung"
+    [error] = outcome
+    assert isinstance(error, AuthenticationError) and str(error) == f"keyfile {fifo} is not a regular file"
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_a_fifo_is_fine_for_a_passphrase_file(tmp_path: Path) -> None:
+    """`MNEMO_PASSPHRASE_FILE=<(pass show mnemo)`: the passphrase arrives through a pipe."""
+    fifo = tmp_path / "pass"
+    os.mkfifo(fifo, 0o600)
+
+    def write() -> None:
+        with open(fifo, "w") as f:
+            f.write("from a password manager\n")
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    secret = secret_sources.unlock_secret({"MNEMO_PASSPHRASE_FILE": str(fifo)})
+    writer.join(10)
+    assert (secret.kind, secret.material) == ("passphrase", b"from a password manager")
