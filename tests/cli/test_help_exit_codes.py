@@ -246,6 +246,8 @@ CASES: list[Case] = [
 
 #: Codes a help lists that no invocation here causes, and why.
 UNTRIGGERED = {
+    ("agent status", 3): "an agent whose unlock a passwd revoked: "
+    "tests/cli/test_agent_cmd.py::test_after_passwd_status_and_commands_say_the_unlock_is_no_longer_valid",
     ("reindex", 1): "a model that fails to load: tests/cli/test_reindex_cmd.py",
     ("doctor", 1): "the embedded model missing: tests/cli/test_doctor_cmd.py",
     ("doctor", 5): "a model file with the wrong sha256: tests/cli/test_doctor_cmd.py",
