@@ -255,7 +255,6 @@ def _build(
             raise StoreExists(f"{dest} appeared while the salvaged store was being written") from None
         fileops.fsync_dir(dest.parent)
     except BaseException:
-        if work.exists():
-            fileops.remove_tree(work)
+        fileops.discard_tree(work)  # as Store.create does: never through a link, the first error wins
         raise
     return counts
