@@ -51,6 +51,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
         mp.setenv("MNEMO_TESTONLY_WEAKEN_KDF", "1")
         mp.setenv("MNEMO_STATE_DIR", str(root / "state"))
         (root / "keyfile").write_bytes(bytes(range(32)))
+        (root / "keyfile").chmod(0o600)  # mnemo refuses a keyfile others can read
         keyfile = secrets.keyfile(bytes(range(32)), "test keyfile")
         path = root / "store"
         Store.create(path, [secrets.passphrase(PASSPHRASE, "test"), keyfile]).close()
