@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from mnemo_cli.crypto import kdf
+from mnemo_cli.crypto.kdf import KdfParams
+
 REPO = Path(__file__).resolve().parent.parent
 #: When set (`make smoke`), CLI tests run the frozen one-file binary instead of `python -m mnemo_cli`.
 #: Read at import: `clean_env` clears every MNEMO_* variable before each test.
@@ -31,6 +34,18 @@ def with_switchboard(pythonpath: str | None) -> str:
 if str(SWITCHBOARD) not in sys.path:
     sys.path.append(str(SWITCHBOARD))
 os.environ["PYTHONPATH"] = with_switchboard(os.environ.get("PYTHONPATH"))
+
+
+def cli_kdf() -> KdfParams:
+    """The KDF cost of a passphrase slot the CLI under test makes: the suite's weakened one, but the
+    real one in the one-file binary, which never honours the test switches."""
+    return kdf.DEFAULT if BINARY else kdf.TESTONLY
+
+
+#: Skips a test that needs the test switches in the CLI process (an injected fault, a gate).
+needs_switches = pytest.mark.skipif(
+    BINARY is not None, reason="the one-file binary never honours the test switches (tests/test_binary.py)"
+)
 
 
 @pytest.fixture(scope="session")
