@@ -17,13 +17,14 @@ and the measured cost of a hash on every call.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from mnemo_cli.errors import ModelError, ModelIntegrityError
@@ -164,24 +165,60 @@ def _assembled_dir(src: dict[str, Path]) -> Path:
     root = cache_root() / "models"
     folder = root / f"{MODEL_ID}-{EXPECTED['model.onnx'][0][:12]}"
     wanted_sources = {name: str(path) for name, path in src.items()}
-    stamp = _read_stamp(folder)
-    identities = _identities(folder)
-    if stamp is not None and identities is not None and stamp.get("sources") == wanted_sources:
-        if stamp.get("identities") == identities:
-            return folder
-        # Same links, but a file changed under them (reinstall, touch, tampering): hash again.
-        verify_model_dir(folder)
-        # The stamp only saves the next call a hash; the files were verified either way.
-        with contextlib.suppress(OSError):
-            _write_stamp(folder, wanted_sources, identities)
+    if _usable(folder, wanted_sources):
         return folder
-    _assemble(root, folder, src)
+    with _assembly_lock(root):
+        # Another process may have assembled the folder while this one waited for the lock.
+        if not _usable(folder, wanted_sources):
+            _assemble(root, folder, src)
     return folder
 
 
-def _assemble(root: Path, folder: Path, src: dict[str, Path]) -> None:
+def _usable(folder: Path, wanted_sources: dict[str, str]) -> bool:
+    """True when `folder` holds this install's files, verified (hashing only if one changed)."""
+    stamp = _read_stamp(folder)
+    identities = _identities(folder)
+    if stamp is None or identities is None or stamp.get("sources") != wanted_sources:
+        return False
+    if stamp.get("identities") == identities:
+        return True
+    # Same links, but a file changed under them (reinstall, touch, tampering): hash again.
+    verify_model_dir(folder)
+    # The stamp only saves the next call a hash; the files were verified either way.
+    with contextlib.suppress(OSError):
+        _write_stamp(folder, wanted_sources, identities)
+    return True
+
+
+@contextlib.contextmanager
+def _assembly_lock(root: Path) -> Iterator[None]:
+    """One assembler at a time: a second cold process waits, then finds the folder ready.
+
+    Without it, a late assembler replaced the folder a faster one had just assembled and returned,
+    and that process then failed to open `model.onnx` (found by the concurrency stress test).
+    """
     try:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(root / ".assemble.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    except OSError as e:
+        raise _cannot_prepare(root, e) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _cannot_prepare(root: Path, error: OSError) -> ModelError:
+    return ModelError(
+        f"cannot prepare the model folder in {root}: {error.strerror or error}",
+        hint="set MNEMO_CACHE_DIR to a writable folder",
+    )
+
+
+def _assemble(root: Path, folder: Path, src: dict[str, Path]) -> None:
+    """Build the folder in a work folder, verify it, then rename it into place (under the lock)."""
+    try:
         work = Path(tempfile.mkdtemp(prefix=".assemble-", dir=root))
         try:
             for name, path in src.items():
@@ -197,18 +234,11 @@ def _assemble(root: Path, folder: Path, src: dict[str, Path]) -> None:
                 stale = Path(tempfile.mkdtemp(prefix=".stale-", dir=root))
                 os.replace(folder, stale / "old")
                 shutil.rmtree(stale, ignore_errors=True)
-            try:
-                os.rename(work, folder)
-            except OSError:
-                if _read_stamp(folder) is None:  # not a concurrent assembler that won the race
-                    raise
+            os.rename(work, folder)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     except OSError as e:
-        raise ModelError(
-            f"cannot prepare the model folder in {root}: {e.strerror or e}",
-            hint="set MNEMO_CACHE_DIR to a writable folder",
-        ) from None
+        raise _cannot_prepare(root, e) from None
 
 
 def _write_stamp(folder: Path, wanted_sources: dict[str, str], identities: dict[str, list[int]]) -> None:

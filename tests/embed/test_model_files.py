@@ -140,3 +140,51 @@ def test_a_bundled_folder_is_used_as_it_is(tmp_path: Path, monkeypatch: pytest.M
         f.truncate(1000)
     with pytest.raises(ModelIntegrityError, match=r"model file model\.onnx is 1000 bytes"):
         model_files.resolve_model_dir()
+
+
+def test_a_late_assembler_keeps_the_folder_a_faster_one_returned(fresh_cache: Path) -> None:
+    # The race the concurrency stress test found: process B assembled and returned the folder, then
+    # process A (which had started first) replaced it, and B failed to open model.onnx.
+    import threading
+
+    seen: dict[str, int] = {}
+    racers: list[threading.Thread] = []
+    real_verify = model_files.verify_model_dir
+
+    def other_process() -> None:
+        folder = model_files.resolve_model_dir()
+        seen["other"] = os.stat(folder).st_ino
+
+    def verify_while_another_runs(folder: Path) -> dict[str, str]:
+        if not racers:
+            racers.append(threading.Thread(target=other_process))
+            racers[0].start()
+            racers[0].join(timeout=2)  # the racer finishes here unless something makes it wait
+        return real_verify(folder)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(model_files, "verify_model_dir", verify_while_another_runs)
+        folder = model_files.resolve_model_dir()
+        racers[0].join(timeout=60)
+    assert seen["other"] == os.stat(folder).st_ino  # the folder it was given is the one in place
+    model_files.verify_model_dir(folder)
+
+
+def test_cold_processes_at_once_all_load(fresh_cache: Path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "from mnemo_cli.embed import model_files\n"
+        "folder = model_files.resolve_model_dir()\n"
+        "for name in model_files.EXPECTED:\n"
+        "    (folder / name).read_bytes()\n"
+    )
+    env = {**os.environ, "MNEMO_CACHE_DIR": str(fresh_cache)}
+    racers = [
+        subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.PIPE, text=True) for _ in range(4)
+    ]
+    results = [(racer.wait(timeout=120), racer.stderr.read() if racer.stderr else "") for racer in racers]
+    assert results == [(0, "")] * 4
+    leftovers = [p.name for p in (fresh_cache / "models").iterdir() if p.name.startswith((".assemble-", ".stale-"))]
+    assert leftovers == []
