@@ -31,7 +31,11 @@ def recall(
         int, typer.Option("--expand", help="Also add memories linked to the hits, up to N links away.")
     ] = 0,
     min_score: Annotated[
-        float | None, typer.Option("--min-score", help="Drop hits scoring below this (scale per mode: docs/cli.md).")
+        float | None,
+        typer.Option(
+            "--min-score",
+            help="Drop hits scoring below this (scale per mode: docs/cli.md). Hybrid: default 0.3, 0 shows all.",
+        ),
     ] = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="text, json (one array), jsonl (a line per hit) or prompt.")
@@ -40,9 +44,10 @@ def recall(
 ) -> None:
     """Recall the memories that best answer QUERY, best first.
 
-    Hybrid recall fuses a vector ranking (meaning) with a BM25 ranking (words, tags and dates).
-    --format prompt prints a compact block to paste into an LLM prompt. No hits: empty output
-    (or []) and exit 0.
+    Hybrid recall scores each memory's relevance from its meaning (vectors) and the query's words it
+    holds (words, tags and dates), and shows nothing below a relevance floor: a question about
+    something never remembered prints nothing. --format prompt prints a compact block to paste into
+    an LLM prompt. No hits: empty output (or []) and exit 0.
 
     Example: mnemo recall "what does Dana prefer?" --format prompt | llm "Draft a reply to Dana"
 

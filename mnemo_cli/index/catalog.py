@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from mnemo_cli.index.coverage import coverage as term_coverage
+from mnemo_cli.index.terms import fts_query, query_terms
 from mnemo_cli.memories import Link, Memory
 
 SCHEMA = """
@@ -273,6 +275,17 @@ class Catalog:
                 found[row[0]] = _memory(row[1:])
         return found
 
+    def texts(self, keys: Sequence[int]) -> dict[int, str]:
+        """key → text of each of `keys`."""
+        marks = ",".join("?" * len(keys))
+        return dict(self.db.execute(f"SELECT key, text FROM memories WHERE key IN ({marks})", list(keys)).fetchall())
+
+    def created_times(self, keys: Sequence[int]) -> dict[int, float]:
+        """key → creation time (seconds since the epoch) of each of `keys`."""
+        marks = ",".join("?" * len(keys))
+        rows = self.db.execute(f"SELECT key, created_ts FROM memories WHERE key IN ({marks})", list(keys))
+        return dict(rows.fetchall())
+
     def key_of(self, memory_id: str) -> int | None:
         row = self.db.execute("SELECT key FROM memories WHERE id = ?", (memory_id,)).fetchone()
         return row[0] if row else None
@@ -297,10 +310,12 @@ class Catalog:
     def lexical(
         self, query: str, limit: int, tags: Sequence[str] = (), since: float | None = None, until: float | None = None
     ) -> list[tuple[int, float]]:
-        """(key, score) best first; score = s / (1 + s) for s = −BM25 (so in (0, 1))."""
-        match = fts_query(query)
-        if not match:
+        """(key, score) best first; score = s / (1 + s) for s = −BM25 (so in (0, 1)). Stop words
+        do not count (`index/terms.py`)."""
+        terms = query_terms(query)
+        if not terms:
             return []
+        match = fts_query(terms)
         where, args = _filters(tags, since, until)
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         rows = self.db.execute(
@@ -309,6 +324,11 @@ class Catalog:
             [match, *args, limit],
         )
         return [(key, (-rank) / (1 - rank)) for key, rank in rows]
+
+    def coverage(self, terms: Sequence[str], keys: Sequence[int]) -> dict[int, float]:
+        """key → the idf-weighted share of `terms` each memory of `keys` contains (`index/coverage.py`)."""
+        documents = self.db.execute("SELECT COUNT(*) FROM memories").fetchone()[0]
+        return term_coverage(self.db, terms, keys, documents)
 
     def links_from(self, memory_id: str) -> list[Link]:
         rows = self.db.execute("SELECT src, dst, rel, created_at FROM links WHERE src = ? ORDER BY seq", (memory_id,))
@@ -349,12 +369,6 @@ def _filters(tags: Sequence[str], since: float | None, until: float | None) -> t
         clauses.append("m.created_ts <= ?")
         args.append(until)
     return " AND ".join(clauses), args
-
-
-def fts_query(text: str) -> str:
-    """Free text → an FTS5 query: every word quoted (no operators from users), OR-ed (BM25 ranks)."""
-    words = _WORD.findall(text.lower())
-    return " OR ".join(f'"{word}"' for word in dict.fromkeys(words))
 
 
 def date_words(created_at: str) -> str:

@@ -13,20 +13,32 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from mnemo_cli import timings
 from mnemo_cli.embed.embedder import Embedder
 from mnemo_cli.errors import UsageError
 from mnemo_cli.graph.expand import expand as expand_links
-from mnemo_cli.index.fusion import reciprocal_rank
+from mnemo_cli.index import fusion
+from mnemo_cli.index.terms import query_terms
 from mnemo_cli.memories import Hit
-from mnemo_cli.store import values
+from mnemo_cli.store import recency, values
 from mnemo_cli.store.state import IndexState
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from mnemo_cli.index.vectors import Vectors
 
 MODES = ("hybrid", "vector", "lexical")
 CANDIDATES = 100
 EXACT_LIMIT = 20_000
 OVERSAMPLE = 10
+#: The relevance below which a hybrid hit is not shown unless `min_score` says otherwise: a question
+#: about something never remembered prints nothing. Chosen on the quality benchmark's dev seed for
+#: the trade-off in docs/performance.md (unanswerable questions with nothing shown against answerable
+#: ones whose evidence stays shown).
+RELEVANCE_FLOOR = 0.3
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,13 @@ class Query:
             if not low <= self.min_score <= 1.0:  # also refuses NaN, which every comparison fails
                 raise UsageError(f"--min-score must be from {low:g} to 1 in {self.mode} mode")
 
+    def floor(self) -> float | None:
+        """The lowest score shown: `min_score` if given, else the relevance floor in hybrid mode
+        (vector and lexical scores are on other scales and have none)."""
+        if self.min_score is not None:
+            return self.min_score
+        return RELEVANCE_FLOOR if self.mode == "hybrid" else None
+
 
 def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     query.check()
@@ -63,44 +82,66 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     since = query.since.timestamp() if query.since else None
     until = query.until.timestamp() if query.until else None
     filtered = bool(query.tags) or since is not None or until is not None
+    allowed: list[int] | None = catalog.filtered_keys(query.tags, since, until) if filtered else None
     wanted = max(CANDIDATES, query.k) if query.mode == "hybrid" else query.k
     rankings: dict[str, list[tuple[int, float]]] = {}
+    vector = None
     if query.mode in ("vector", "hybrid") and catalog.count():
         with timings.phase("vectors"):  # the vector index, deserialised on first use
             vectors = state.vectors  # meanwhile a `Preload` thread may be creating the model's session
         vector = embedder.embed_query(query.text)
-        if filtered:
-            allowed = catalog.filtered_keys(query.tags, since, until)
-            if len(allowed) <= EXACT_LIMIT:
-                rankings["vector"] = vectors.exact(vector, allowed, wanted)
-            else:
-                keep = set(allowed)
-                found = vectors.search(vector, wanted * OVERSAMPLE)
-                rankings["vector"] = [(key, score) for key, score in found if key in keep][:wanted]
-        elif len(vectors) <= EXACT_LIMIT:
-            rankings["vector"] = vectors.exact_all(vector, wanted)
-        else:
-            rankings["vector"] = vectors.search(vector, wanted)
+        rankings["vector"] = _nearest(vectors, vector, allowed, wanted)
     if query.mode in ("lexical", "hybrid"):
         rankings["lexical"] = catalog.lexical(query.text, wanted, query.tags, since, until)
     hidden = catalog.hidden_keys(time.time())
     if hidden:  # the filtered paths skip them already; the unfiltered vector search does not
         rankings = {name: [(key, s) for key, s in ranked if key not in hidden] for name, ranked in rankings.items()}
-    if query.mode == "hybrid":
-        scored = reciprocal_rank({name: [key for key, _ in ranked] for name, ranked in rankings.items()})
-    else:
-        scored = rankings.get(query.mode, [])
-    if query.min_score is not None:
-        scored = [(key, score) for key, score in scored if score >= query.min_score]
+    hybrid = query.mode == "hybrid"
+    scored = _hybrid(state, vector, query.text, rankings) if hybrid else rankings.get(query.mode, [])
+    floor = query.floor()
+    if floor is not None:
+        scored = [(key, score) for key, score in scored if score >= floor]
     top = scored[: query.k]
     memories = catalog.by_keys([key for key, _ in top])
     hits = [Hit(memories[key], score) for key, score in top]
     if query.expand:
         expanded = _expanded(state, hits, query)
-        if query.min_score is not None:
-            expanded = [hit for hit in expanded if hit.score >= query.min_score]
+        if floor is not None:
+            expanded = [hit for hit in expanded if hit.score >= floor]
         hits += expanded
     return hits
+
+
+def _nearest(vectors: Vectors, vector: np.ndarray, allowed: list[int] | None, wanted: int) -> list[tuple[int, float]]:
+    """The `wanted` memories nearest `vector` (among `allowed` when filtered): exact up to
+    `EXACT_LIMIT` memories, approximate beyond."""
+    if allowed is None:
+        return vectors.exact_all(vector, wanted) if len(vectors) <= EXACT_LIMIT else vectors.search(vector, wanted)
+    if len(allowed) <= EXACT_LIMIT:
+        return vectors.exact(vector, allowed, wanted)
+    keep = set(allowed)
+    found = vectors.search(vector, wanted * OVERSAMPLE)
+    return [(key, score) for key, score in found if key in keep][:wanted]
+
+
+def _hybrid(
+    state: IndexState, vector: np.ndarray | None, text: str, rankings: dict[str, list[tuple[int, float]]]
+) -> list[tuple[int, float]]:
+    """The candidates of both rankings, each scored by `fusion.relevance`, best first."""
+    cosines = dict(rankings.get("vector", []))
+    candidates = list(
+        dict.fromkeys([key for key, _ in rankings.get("vector", [])] + [key for key, _ in rankings["lexical"]])
+    )
+    if not candidates:
+        return []
+    missing = [key for key in candidates if key not in cosines]
+    if missing and vector is not None:  # found by words only: their similarity still counts
+        cosines.update(state.vectors.exact(vector, missing, len(missing)))
+    covered = state.catalog.coverage(query_terms(text), candidates)
+    scored = [(key, fusion.relevance(cosines.get(key, 0.0), covered[key])) for key in candidates]
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    head = [key for key, _ in scored[: recency.DEPTH]]
+    return recency.prefer_newer(scored, state.vectors, state.catalog.created_times(head))
 
 
 def _expanded(state: IndexState, hits: list[Hit], query: Query) -> list[Hit]:

@@ -94,7 +94,8 @@ def assert_text_output(text: str, hits: list[dict[str, Any]]) -> None:
 
 
 def test_output_formats(corpus: Path) -> None:
-    hits = recall_json("quokka")
+    assert ids(recall_json("quokka")) == [QUOKKA]  # the others are below the relevance floor
+    hits = recall_json("quokka", "--min-score", "0")
     assert ids(hits)[0] == QUOKKA
     assert len(hits) == 4  # the default k is 5; the vector ranking reaches every memory
     for hit in hits:
@@ -106,17 +107,17 @@ def test_output_formats(corpus: Path) -> None:
         "tags": ["travel"],
         "meta": {},
         "source": None,
-        "score": 1.0,  # first in both rankings
+        "score": 1.0,  # every word of the query, and the nearest vector
     }
     scores = [hit["score"] for hit in hits]
     assert scores == sorted(scores, reverse=True)
 
-    assert_text_output(mnemo_ok("recall", "quokka"), hits)
+    assert_text_output(mnemo_ok("recall", "quokka", "--min-score", "0"), hits)
 
-    jsonl = mnemo_ok("recall", "quokka", "--format", "jsonl")
+    jsonl = mnemo_ok("recall", "quokka", "--format", "jsonl", "--min-score", "0")
     assert [json.loads(line) for line in jsonl.splitlines()] == hits
 
-    prompt = mnemo_ok("recall", "quokka", "-f", "prompt")
+    prompt = mnemo_ok("recall", "quokka", "-f", "prompt", "--min-score", "0")
     assert ANSI not in prompt
     expected = ["Relevant memories (most relevant first):"] + [
         f"- ({hit['created_at'][:10]}) [{', '.join(hit['tags'])}] {hit['text']}" for hit in hits
@@ -124,19 +125,19 @@ def test_output_formats(corpus: Path) -> None:
     assert prompt == "\n".join(expected) + "\n"
     assert prompt.splitlines()[1] == "- (2025-09-20) [travel] The quokka at the Perth zoo was adorable"
 
-    assert recall_json("quokka", "-k", "2") == hits[:2]
+    assert recall_json("quokka", "-k", "2", "--min-score", "0") == hits[:2]
 
 
 def test_tag_and_time_filters(corpus: Path) -> None:
     # "2025" is one of the date words of every memory, so lexical recall of it finds all that pass the filters.
     assert sorted(ids(recall_json("2025", "--mode", "lexical"))) == sorted([PHYSICIAN, DANA, QUOKKA, BUDGET])
-    assert sorted(ids(recall_json("quokka", "--tag", "work"))) == sorted([DANA, BUDGET])
+    assert sorted(ids(recall_json("quokka", "--tag", "work", "--min-score", "0"))) == sorted([DANA, BUDGET])
     assert ids(recall_json("2025", "--mode", "lexical", "-t", "work", "-t", "people")) == [DANA]  # all tags must match
     assert sorted(ids(recall_json("2025", "--mode", "lexical", "--since", "2025-06-01T12:00:00Z"))) == sorted(
         [DANA, QUOKKA, BUDGET]
     )
     assert ids(recall_json("2025", "--mode", "lexical", "--until", "2025-06-01T11:59:59Z")) == [PHYSICIAN]
-    window = recall_json("budget", "--since", "2025-05-01T00:00:00+02:00", "--until", "2025-10-01")
+    window = recall_json("budget", "--since", "2025-05-01T00:00:00+02:00", "--until", "2025-10-01", "--min-score", "0")
     assert sorted(ids(window)) == sorted([DANA, QUOKKA])
     # No hits: empty output (or []), exit 0.
     assert mnemo_ok("recall", "quokka", "--mode", "lexical", "--tag", "nonexistent") == ""
@@ -169,15 +170,17 @@ def test_modes_and_min_score(corpus: Path) -> None:
     vector = recall_json(DOCTOR_QUERY, "--mode", "vector")
     assert ids(vector)[0] == PHYSICIAN
     assert all(-1 <= hit["score"] <= 1 for hit in vector)
-    # ... where lexical cannot (QUOKKA shares "the" with the query).
-    assert ids(recall_json(DOCTOR_QUERY, "--mode", "lexical")) == [QUOKKA]
-    # Hybrid (the default) fuses both: the best of each ranking come first.
-    assert sorted(ids(recall_json(DOCTOR_QUERY, "--mode", "hybrid", "-k", "2"))) == sorted([PHYSICIAN, QUOKKA])
+    # ... where lexical cannot: the only word QUOKKA shares with the query, "the", is a stop word.
+    assert ids(recall_json(DOCTOR_QUERY, "--mode", "lexical")) == []
+    assert ids(recall_json("the", "--mode", "lexical")) == [QUOKKA]  # unless the query has nothing else
+    # Hybrid (the default) fuses both: the paraphrase comes first, the unrelated memories fall below the floor.
+    assert ids(recall_json(DOCTOR_QUERY, "--min-score", "0"))[0] == PHYSICIAN
+    assert set(ids(recall_json(DOCTOR_QUERY, "--mode", "hybrid"))) <= {PHYSICIAN}
     # --min-score drops what scores below it, on the mode's own scale.
     assert ids(recall_json("quokka", "--min-score", "0.9")) == [QUOKKA]
     assert recall_json("quokka", "--mode", "lexical", "--min-score", str(lexical[0]["score"] + 0.01)) == []
     # The ends of each mode's documented range are accepted.
-    assert ids(recall_json("quokka", "--min-score", "0")) == ids(recall_json("quokka"))
+    assert len(recall_json("quokka", "--min-score", "0")) == len(CORPUS)
     assert recall_json("quokka", "--mode", "lexical", "--min-score", "1") == []
     assert len(recall_json("quokka", "--mode", "vector", "--min-score", "-1")) == len(CORPUS)
 
@@ -266,3 +269,9 @@ def test_wrong_passphrase_exit_3(corpus: Path) -> None:
     assert done.returncode == 3
     assert done.stdout == ""
     assert done.stderr == "mnemo: error: wrong passphrase (from MNEMO_PASSPHRASE): no key slot opens with it\n"
+
+
+def test_the_help_states_the_floor_in_force() -> None:
+    from mnemo_cli.store.recall import RELEVANCE_FLOOR
+
+    assert f"Hybrid: default {RELEVANCE_FLOOR:g}, 0 shows all." in " ".join(mnemo_ok("recall", "--help").split())

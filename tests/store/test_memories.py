@@ -88,15 +88,15 @@ def test_scores_are_ordered_and_in_range(filled: Store) -> None:
 
 
 def test_filters_apply_before_ranking(filled: Store) -> None:
-    assert set(texts(filled.recall("anything at all", k=10, tags=["work"]))) == {
+    assert set(texts(filled.recall("anything at all", k=10, tags=["work"], min_score=0))) == {
         "Dana prefers email over phone calls",
         "Booked the flight to Lisbon for the conference",
         "Zyxomatic is the codename of the new billing service",
     }
-    assert texts(filled.recall("anything", k=10, tags=["work", "travel"])) == [
+    assert texts(filled.recall("anything", k=10, tags=["work", "travel"], min_score=0)) == [
         "Booked the flight to Lisbon for the conference"
     ]
-    assert set(texts(filled.recall("anything", k=10, since="2025-03-01", until="2025-07-01"))) == {
+    assert set(texts(filled.recall("anything", k=10, since="2025-03-01", until="2025-07-01", min_score=0))) == {
         "Booked the flight to Lisbon for the conference",
         "The physician said my blood pressure is fine",
     }
@@ -113,7 +113,8 @@ def test_filtered_recall_through_the_approximate_path(filled: Store, monkeypatch
 
 def test_k_and_min_score(filled: Store) -> None:
     assert len(filled.recall("work", k=2)) == 2
-    assert len(filled.recall("work", k=100)) == 4
+    assert len(filled.recall("work", k=100, min_score=0)) == 4
+    assert len(filled.recall("work", k=100)) < 4  # the default relevance floor drops what does not mention work
     best = filled.recall("zyxomatic", k=4, mode="vector")
     cut = best[1].score
     assert all(hit.score >= cut for hit in filled.recall("zyxomatic", k=4, mode="vector", min_score=cut))

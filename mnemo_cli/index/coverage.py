@@ -1,0 +1,43 @@
+"""Lexical relevance on an absolute scale: how much of a query's information a memory contains.
+
+BM25 scores have no fixed scale (they grow with the query's length and the words' rarity), so they
+cannot say "relevant" on their own. Coverage can: the share of the query's words a memory contains,
+each word weighted by the square of its inverse document frequency (BM25's idf), so matching "pottery" counts for
+much more than matching "weekend". It is 1 when every word occurs, 0 when none does, and words no
+memory contains still weigh in the denominator: a query about something never said scores low
+everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Collection, Sequence
+
+#: Rarer words count for more than idf alone says: with idf² the one rare word that names what is
+#: asked about (a pet's name, a city) outweighs the question's generic words (dev seed: MRR +0.02).
+IDF_POWER = 2.0
+
+
+def idf(documents: int, frequency: int) -> float:
+    """BM25's inverse document frequency, always > 0."""
+    return math.log(1.0 + (documents - frequency + 0.5) / (frequency + 0.5))
+
+
+def coverage(
+    db: sqlite3.Connection, terms: Sequence[str], candidates: Collection[int], documents: int
+) -> dict[int, float]:
+    """key → idf-weighted share of `terms` the memory's indexed text (words, tags, date words)
+    contains, for each of `candidates`; `documents` is the number of indexed memories."""
+    if not terms or not candidates:
+        return {key: 0.0 for key in candidates}
+    wanted = set(candidates)
+    gained = dict.fromkeys(wanted, 0.0)
+    total = 0.0
+    for term in terms:
+        matching = [row[0] for row in db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (f'"{term}"',))]
+        weight = idf(documents, len(matching)) ** IDF_POWER
+        total += weight
+        for key in wanted.intersection(matching):
+            gained[key] += weight
+    return {key: value / total for key, value in gained.items()}

@@ -1,0 +1,53 @@
+"""Newer beats older on the same subject: a change of mind outranks what it changed.
+
+"My favourite tea is now lapsang, no longer jasmine" and the older "my favourite tea is jasmine"
+score alike for "what is my favourite tea?", and the old one often a little higher (it is shorter and
+closer to the question's words). `remember --supersedes` hides a replaced memory outright; this is
+the rule for the far more common case where nobody said so. Among the best hits, when two memories
+are about the same thing (their own vectors are at least `SAME_SUBJECT` similar) and the newer one
+is nearly as relevant (within `MARGIN`), the older one loses `PENALTY`. Constants chosen on the
+quality benchmark's dev seed (change-of-mind questions), see docs/performance.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from mnemo_cli.index.vectors import Vectors
+
+#: How many of the best hits are compared pairwise.
+DEPTH = 30
+#: Cosine similarity between two memories' vectors above which they are about the same thing.
+SAME_SUBJECT = 0.7
+#: How much less relevant than the older memory the newer one may be and still take its place.
+MARGIN = 0.1
+#: What the older memory loses.
+PENALTY = 0.2
+
+
+def prefer_newer(
+    scored: Sequence[tuple[int, float]], vectors: Vectors, created: Mapping[int, float]
+) -> list[tuple[int, float]]:
+    """`scored` (key, relevance) best first → the same, older same-subject memories demoted, re-sorted;
+    `created` maps each key to its creation time (seconds)."""
+    import numpy as np
+
+    head = list(scored[:DEPTH])
+    if len(head) < 2:
+        return list(scored)
+    keys = [key for key, _ in head]
+    matrix = vectors.get(keys)
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    similar = matrix @ matrix.T
+    demoted = set()
+    for i, (older, older_score) in enumerate(head):
+        for j, (newer, newer_score) in enumerate(head):
+            if (
+                created[newer] > created[older]
+                and similar[i, j] >= SAME_SUBJECT
+                and newer_score >= older_score - MARGIN
+            ):
+                demoted.add(older)
+                break
+    adjusted = [(key, max(0.0, score - PENALTY) if key in demoted else score) for key, score in head]
+    return sorted(adjusted + list(scored[DEPTH:]), key=lambda item: (-item[1], item[0]))

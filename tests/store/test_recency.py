@@ -1,0 +1,53 @@
+"""Newer beats older on the same subject: a change of mind outranks the statement it changed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnemo_cli.index.vectors import Vectors
+from mnemo_cli.store import recency
+
+DIMENSION = 8
+
+
+def vectors_of(rows: dict[int, list[float]]) -> Vectors:
+    vectors = Vectors(DIMENSION)
+    vectors.add(list(rows), np.asarray(list(rows.values()), dtype=np.float32))
+    return vectors
+
+
+def axis(i: int, tilt: float = 0.0) -> list[float]:
+    row = [0.0] * DIMENSION
+    row[i] = 1.0
+    row[(i + 1) % DIMENSION] = tilt
+    return row
+
+
+def test_a_newer_memory_on_the_same_subject_takes_the_older_ones_place() -> None:
+    vectors = vectors_of({1: axis(0), 2: axis(0, 0.3), 3: axis(4)})
+    created = {1: 100.0, 2: 200.0, 3: 50.0}
+    scored = [(1, 0.80), (2, 0.75), (3, 0.70)]
+    result = recency.prefer_newer(scored, vectors, created)
+    assert [key for key, _ in result] == [2, 3, 1]
+    assert dict(result)[1] == 0.80 - recency.PENALTY
+
+
+def test_other_subjects_and_much_weaker_newer_memories_change_nothing() -> None:
+    vectors = vectors_of({1: axis(0), 2: axis(3), 4: axis(0, 0.1)})
+    created = {1: 100.0, 2: 200.0, 4: 300.0}
+    scored = [(1, 0.9), (2, 0.85), (4, 0.9 - recency.MARGIN - 0.05)]
+    assert recency.prefer_newer(scored, vectors, created) == scored
+
+
+def test_the_older_memory_loses_whichever_ranked_first() -> None:
+    vectors = vectors_of({1: axis(0), 2: axis(0, 0.2)})
+    result = recency.prefer_newer([(1, 0.9), (2, 0.85)], vectors, {1: 300.0, 2: 100.0})
+    assert [key for key, _ in result] == [1, 2]
+    assert result[1][1] == pytest.approx(0.85 - recency.PENALTY)
+
+
+def test_short_lists_pass_through() -> None:
+    vectors = vectors_of({1: axis(0)})
+    assert recency.prefer_newer([(1, 0.5)], vectors, {1: 1.0}) == [(1, 0.5)]
+    assert recency.prefer_newer([], vectors, {}) == []
