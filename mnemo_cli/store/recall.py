@@ -39,6 +39,8 @@ class Query:
     until: datetime | None = None
     expand: int = 0
     min_score: float | None = None
+    #: Only memories of this session (a hard filter, like tags).
+    session: str | None = None
 
     def check(self) -> None:
         if not self.text.strip():
@@ -62,7 +64,7 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     catalog = state.catalog
     since = query.since.timestamp() if query.since else None
     until = query.until.timestamp() if query.until else None
-    filtered = bool(query.tags) or since is not None or until is not None
+    filtered = bool(query.tags) or since is not None or until is not None or query.session is not None
     wanted = max(CANDIDATES, query.k) if query.mode == "hybrid" else query.k
     rankings: dict[str, list[tuple[int, float]]] = {}
     if query.mode in ("vector", "hybrid") and catalog.count():
@@ -70,7 +72,7 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
             vectors = state.vectors  # meanwhile a `Preload` thread may be creating the model's session
         vector = embedder.embed_query(query.text)
         if filtered:
-            allowed = catalog.filtered_keys(query.tags, since, until)
+            allowed = catalog.filtered_keys(query.tags, since, until, query.session)
             if len(allowed) <= EXACT_LIMIT:
                 rankings["vector"] = vectors.exact(vector, allowed, wanted)
             else:
@@ -82,7 +84,7 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
         else:
             rankings["vector"] = vectors.search(vector, wanted)
     if query.mode in ("lexical", "hybrid"):
-        rankings["lexical"] = catalog.lexical(query.text, wanted, query.tags, since, until)
+        rankings["lexical"] = catalog.lexical(query.text, wanted, query.tags, since, until, query.session)
     hidden = catalog.hidden_keys(time.time())
     if hidden:  # the filtered paths skip them already; the unfiltered vector search does not
         rankings = {name: [(key, s) for key, s in ranked if key not in hidden] for name, ranked in rankings.items()}
@@ -98,7 +100,7 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     if query.expand:
         expanded = _expanded(state, hits, query)
         if query.min_score is not None:
-            expanded = [hit for hit in expanded if hit.score >= query.min_score]
+            expanded = [hit for hit in expanded if hit.score is not None and hit.score >= query.min_score]
         hits += expanded
     return hits
 
@@ -110,7 +112,7 @@ def _expanded(state: IndexState, hits: list[Hit], query: Query) -> list[Hit]:
         out = [(link.dst, link.rel, "out") for link in catalog.links_from(memory_id)]
         return out + [(link.src, link.rel, "in") for link in catalog.links_to(memory_id)]
 
-    seeds = [(hit.memory.id, hit.score) for hit in hits]
+    seeds = [(hit.memory.id, hit.score) for hit in hits if hit.score is not None]
     found = expand_links(seeds, neighbours, query.expand, limit=query.k * 3)
     result = []
     hidden = catalog.hidden_keys(time.time())
