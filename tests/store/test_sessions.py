@@ -192,3 +192,12 @@ def test_a_store_from_before_sessions_opens_lists_and_recalls(old_store: Path) -
         store.remember("a new turn", session="s")  # and takes new memories with sessions
     with Store.open(old_store, secret) as store:
         assert [m.session for m in store.list_memories(limit=1)] == ["s"]
+
+
+def test_compaction_keeps_sessions_and_their_order(chat: Store, tmp_path: Path) -> None:
+    before = chat.recall("Thursday pottery class signed up", k=1, mode="lexical", context=2)
+    chat.compact()
+    chat.close()
+    with Store.open(tmp_path / "s", KEY) as again:
+        assert again.recall("Thursday pottery class signed up", k=1, mode="lexical", context=2) == before
+        assert [m.text for m in again.list_memories(session="chat-1")] == TURNS[::-1]
