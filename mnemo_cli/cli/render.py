@@ -37,10 +37,15 @@ def memory_line(memory: Memory, score: float | None = None, via: Any = None) -> 
     parts = [memory.id[:SHORT_ID]]
     if score is not None:
         parts.append(f"{score:.3f}")
-    parts.append(day(memory.created_at))
+    return "  ".join([*parts, _described(memory, via)])
+
+
+def _described(memory: Memory, via: Any) -> str:
+    """`date  #tags  (via ...)  text`: a plain line after its id and score columns."""
+    parts = [day(memory.created_at)]
     if memory.tags:
         parts.append(tag_text(memory.tags))
-    if via and "direction" in via:
+    if via and "direction" in via:  # a link followed (--expand); context entries say so by their mark
         arrow = "→" if via["direction"] == "out" else "←"
         parts.append(f"(via {arrow} {via['from'][:SHORT_ID]} {via['rel']})")
     parts.append(one_line(memory.text))
@@ -60,8 +65,7 @@ def context_lines(hits: Sequence[Hit]) -> list[str]:
         for hit in group:
             score = "-" if hit.score is None else f"{hit.score:.3f}"
             marker = "-" if hit.is_context else ":"
-            rest = memory_line(hit.memory, None, None if hit.is_context else hit.via).split("  ", 1)[1]
-            lines.append(f"{hit.memory.id[:SHORT_ID]}  {score:>{width}}  {marker} {rest}")
+            lines.append(f"{hit.memory.id[:SHORT_ID]}  {score:>{width}}  {marker} {_described(hit.memory, hit.via)}")
     return lines
 
 
