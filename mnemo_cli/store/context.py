@@ -11,10 +11,13 @@ a session have no context. Ranking is not changed here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mnemo_cli.errors import UsageError
-from mnemo_cli.index.catalog import Catalog
 from mnemo_cli.memories import Hit
+
+if TYPE_CHECKING:  # the command line checks --context with this module before any store opens
+    from mnemo_cli.index.catalog import Catalog
 
 #: The widest `--context`: beyond it a window is a whole conversation, not the turn around a hit.
 MAX_CONTEXT = 20
