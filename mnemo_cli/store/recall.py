@@ -51,6 +51,8 @@ class Query:
             raise UsageError("the query is not valid UTF-8 text")
         values.check_count(self.k, "-k")
         values.check_tags(self.tags)
+        if self.session is not None:
+            values.check_session(self.session)
         if self.expand < 0:
             raise UsageError("--expand must be 0 or more")
         if self.min_score is not None:
