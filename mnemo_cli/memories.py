@@ -2,7 +2,9 @@
 
 A memory is immutable once remembered: a random 128-bit id (32 hex digits, typed as any unique
 prefix), its text, when it happened (`created_at`, RFC 3339 UTC), tags, a JSON metadata object and
-an optional source. Links are directed and typed.
+an optional source, and optionally the session (conversation, thread) it belongs to: memories of
+a session keep the order they were remembered in (`created_at`, then key). Links are directed and
+typed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class Memory:
     expires_at: str | None = None
     #: The id of the memory this one replaces (`remember --supersedes`, `update`).
     supersedes: str | None = None
+    #: The conversation or thread this memory was remembered in (`remember --session`); None: none.
+    session: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         document = {
@@ -39,6 +43,8 @@ class Memory:
             document["expires_at"] = self.expires_at
         if self.supersedes is not None:
             document["supersedes"] = self.supersedes
+        if self.session is not None:
+            document["session"] = self.session
         return document
 
 
@@ -54,6 +60,7 @@ class NewMemory:
     id: str | None = None
     expires_at: str | datetime | None = None
     supersedes: str | None = None
+    session: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,15 +77,22 @@ class Link:
 @dataclass(frozen=True)
 class Hit:
     """A recalled memory, its score (higher is better; scale per mode, see docs/cli.md) and, for a
-    memory reached by following links (`--expand`), how: `{"from", "rel", "direction", "hops"}`."""
+    memory reached by following links (`--expand`), how: `{"from", "rel", "direction", "hops"}`.
+
+    A context entry (`recall --context`) is a neighbour of a hit in its session, shown for the
+    conversation around it: no score, and `via` = `{"context_of": hit id, "offset": ±n}`."""
 
     memory: Memory
-    score: float
+    score: float | None
     via: Mapping[str, Any] | None = None
+
+    @property
+    def is_context(self) -> bool:
+        return self.score is None and self.via is not None and "context_of" in self.via
 
     def to_json(self) -> dict[str, Any]:
         result = self.memory.to_json()
-        result["score"] = round(self.score, 6)
+        result["score"] = None if self.score is None else round(self.score, 6)
         if self.via is not None:
             result["via"] = dict(self.via)
         return result

@@ -43,6 +43,7 @@ def remember(item: NewMemory, *, allow_duplicate: bool, find_similar: bool) -> R
         "source": item.source,
         "expires_at": _moment(item.expires_at),
         "supersedes": item.supersedes,
+        "session": item.session,
         "allow_duplicate": allow_duplicate,
         "find_similar": find_similar,
     }

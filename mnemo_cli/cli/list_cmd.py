@@ -18,6 +18,10 @@ def list_(
         str | None, typer.Option("--since", help="From then on: RFC 3339, or an age like 7d, 12h, 2w.")
     ] = None,
     until: Annotated[str | None, typer.Option("--until", help="Up to then (same forms as --since).")] = None,
+    session: Annotated[
+        str | None,
+        typer.Option("--session", help="Only memories of this session.", metavar="ID"),
+    ] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text, json (one array) or jsonl.")] = "text",
     json_output: Annotated[bool, typer.Option("--json", help="Short for --format json.")] = False,
@@ -30,10 +34,13 @@ def list_(
     integrity failure; 6 store busy; 8 I/O error.
     """
     from mnemo_cli.errors import UsageError
+    from mnemo_cli.store import values
 
     fmt = "json" if json_output else fmt
     if fmt not in ("text", "json", "jsonl"):
         raise UsageError(f"unknown format {fmt!r} (choose from: text, json, jsonl)")
+    if session is not None:
+        values.check_session(session)  # before asking for the secret
     with unlocked_store() as store:
-        memories = store.list_memories(tags=tag or [], since=since, until=until, limit=limit)
+        memories = store.list_memories(tags=tag or [], since=since, until=until, limit=limit, session=session)
     render.memories_out(memories, fmt)

@@ -37,6 +37,15 @@ def recall(
             help="Drop hits scoring below this (scale per mode: docs/cli.md). Hybrid: default 0.3, 0 shows all.",
         ),
     ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Only memories of this session.", metavar="ID")
+    ] = None,
+    context: Annotated[
+        int,
+        typer.Option(
+            "--context", "-C", help="Also show the N memories before and after each hit in its session (0 to 20)."
+        ),
+    ] = 0,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="text, json (one array), jsonl (a line per hit) or prompt.")
     ] = "text",
@@ -49,6 +58,9 @@ def recall(
     something never remembered prints nothing. --format prompt prints a compact block to paste into
     an LLM prompt. No hits: empty output (or []) and exit 0.
 
+    --context N adds, around each hit, the N memories before and after it in its session (marked
+    as context, like grep -C), so an LLM reads the whole conversation turn.
+
     Example: mnemo recall "what does Dana prefer?" --format prompt | llm "Draft a reply to Dana"
 
     Exit codes: 0 done (even with no hits); 2 bad option; 3 wrong or missing secret; 4 no store; 5
@@ -59,8 +71,22 @@ def recall(
     fmt = "json" if json_output else fmt
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
+    from mnemo_cli.store import values
+    from mnemo_cli.store.context import check_context
+
+    check_context(context)  # before asking for the secret, like the session
+    if session is not None:
+        values.check_session(session)
     options: dict[str, Any] = dict(
-        k=k, mode=mode, tags=tag or [], since=since, until=until, expand=expand, min_score=min_score
+        k=k,
+        mode=mode,
+        tags=tag or [],
+        since=since,
+        until=until,
+        expand=expand,
+        min_score=min_score,
+        session=session,
+        context=context,
     )
     hits = _delegate.recall(query, options)  # None: no agent runs for the store
     if hits is None:
@@ -73,6 +99,10 @@ def recall(
     elif fmt == "prompt":
         output.emit_lines([render.prompt_block(hits).rstrip("\n")] if hits else [])
     elif output.stdout_is_terminal() and hits:
-        render.table([h.memory for h in hits], [h.score for h in hits], [h.via for h in hits])
+        render.table(
+            [h.memory for h in hits], [h.score for h in hits], [h.via for h in hits], [h.is_context for h in hits]
+        )
+    elif context:
+        output.emit_lines(render.context_lines(hits))
     else:
         output.emit_lines([render.memory_line(h.memory, h.score, h.via) for h in hits])

@@ -32,6 +32,14 @@ def remember(
             "--supersedes", help="This replaces memory ID (hidden from recall; see show --history).", metavar="ID"
         ),
     ] = None,
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session",
+            help="The conversation or thread this belongs to (recall --context shows its turns).",
+            metavar="ID",
+        ),
+    ] = None,
     allow_duplicate: Annotated[
         bool, typer.Option("--allow-duplicate", help="Store it even if a live memory has exactly this text.")
     ] = False,
@@ -45,7 +53,9 @@ def remember(
 
     Example: echo "Dana prefers email" | mnemo remember --tag people --meta project=quill
 
-    Exit codes: 0 stored; 2 empty text, bad date or bad metadata; 3 wrong or missing secret; 4 no
+    Turns of one conversation, in order: mnemo remember --session chat-42 "Dana: can we move to Friday?"
+
+    Exit codes: 0 stored; 2 empty text, bad date, bad metadata or bad session; 3 wrong or missing secret; 4 no
     store; 5 integrity failure; 6 store busy; 8 I/O error.
     """
     from mnemo_cli.errors import UsageError
@@ -69,7 +79,14 @@ def remember(
     from mnemo_cli.store.store import new_memory
 
     item = new_memory(
-        text, tags=tag or [], meta=metadata, created_at=created_at, source=source, ttl=ttl, supersedes=supersedes
+        text,
+        tags=tag or [],
+        meta=metadata,
+        created_at=created_at,
+        source=source,
+        ttl=ttl,
+        supersedes=supersedes,
+        session=session,
     )
     report = _delegate.remember(item, allow_duplicate=allow_duplicate, find_similar=True)  # None: no agent
     if report is None:

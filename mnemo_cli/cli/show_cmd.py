@@ -52,6 +52,8 @@ def show(
     ]
     if memory.source:
         lines.append(f"source:     {memory.source}")
+    if memory.session is not None:
+        lines.append(f"session:    {memory.session}")
     if memory.meta:
         lines.append(f"meta:       {json.dumps(dict(memory.meta), ensure_ascii=False, sort_keys=True)}")
     lines += ["", memory.text, ""]

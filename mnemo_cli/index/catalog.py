@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mnemo_cli.index.coverage import coverage as term_coverage
+from mnemo_cli.index.sessions import SessionQueries, visible
 from mnemo_cli.index.terms import fts_query, query_terms
 from mnemo_cli.memories import Link, Memory
 
@@ -36,12 +37,14 @@ CREATE TABLE memories(
     expires_ts REAL,
     supersedes TEXT,
     superseded_by TEXT,
-    text_key TEXT NOT NULL
+    text_key TEXT NOT NULL,
+    session TEXT
 );
 CREATE INDEX memories_by_text_key ON memories(text_key);
 CREATE INDEX memories_superseded ON memories(superseded_by) WHERE superseded_by IS NOT NULL;
 CREATE INDEX memories_by_time ON memories(created_ts);
 CREATE INDEX memories_by_expiry ON memories(expires_ts) WHERE expires_ts IS NOT NULL;
+CREATE INDEX memories_by_session ON memories(session, created_ts, key) WHERE session IS NOT NULL;
 CREATE TABLE memory_tags(tag TEXT NOT NULL, key INTEGER NOT NULL, PRIMARY KEY(tag, key)) WITHOUT ROWID;
 CREATE TABLE links(
     src TEXT NOT NULL, dst TEXT NOT NULL, rel TEXT NOT NULL, created_at TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -59,7 +62,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _HEX = re.compile(r"^[0-9a-f]+$")
 
 
-class Catalog:
+class Catalog(SessionQueries):
     def __init__(self, connection: sqlite3.Connection | None = None) -> None:
         if connection is None:
             connection = sqlite3.connect(":memory:", check_same_thread=False)
@@ -93,7 +96,8 @@ class Catalog:
         dates = date_words(memory.created_at)
         self.db.execute(
             "INSERT INTO memories(key, id, text, created_at, created_ts, tags, meta, source, model, dates,"
-            " expires_at, expires_ts, supersedes, text_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " expires_at, expires_ts, supersedes, text_key, session)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
                 memory.id,
@@ -109,6 +113,7 @@ class Catalog:
                 _ts(memory.expires_at) if memory.expires_at else None,
                 memory.supersedes,
                 text_key,
+                memory.session,
             ),
         )
         if memory.supersedes:
@@ -290,12 +295,21 @@ class Catalog:
         row = self.db.execute("SELECT key FROM memories WHERE id = ?", (memory_id,)).fetchone()
         return row[0] if row else None
 
-    def filtered_keys(self, tags: Sequence[str], since: float | None, until: float | None) -> list[int]:
-        where, args = _filters(tags, since, until)
+    def filtered_keys(
+        self, tags: Sequence[str], since: float | None, until: float | None, session: str | None = None
+    ) -> list[int]:
+        where, args = _filters(tags, since, until, session)
         return [row[0] for row in self.db.execute(f"SELECT key FROM memories m WHERE {where}", args)]
 
-    def newest(self, tags: Sequence[str], since: float | None, until: float | None, limit: int | None) -> list[Memory]:
-        where, args = _filters(tags, since, until)
+    def newest(
+        self,
+        tags: Sequence[str],
+        since: float | None,
+        until: float | None,
+        limit: int | None,
+        session: str | None = None,
+    ) -> list[Memory]:
+        where, args = _filters(tags, since, until, session)
         sql = f"SELECT {_COLUMNS} FROM memories m WHERE {where} ORDER BY created_ts DESC, key DESC"
         if limit is not None:
             sql += " LIMIT ?"
@@ -308,7 +322,13 @@ class Catalog:
             yield _memory(row)
 
     def lexical(
-        self, query: str, limit: int, tags: Sequence[str] = (), since: float | None = None, until: float | None = None
+        self,
+        query: str,
+        limit: int,
+        tags: Sequence[str] = (),
+        since: float | None = None,
+        until: float | None = None,
+        session: str | None = None,
     ) -> list[tuple[int, float]]:
         """(key, score) best first; score = s / (1 + s) for s = −BM25 (so in (0, 1)). Stop words
         do not count (`index/terms.py`)."""
@@ -316,7 +336,7 @@ class Catalog:
         if not terms:
             return []
         match = fts_query(terms)
-        where, args = _filters(tags, since, until)
+        where, args = _filters(tags, since, until, session)
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         rows = self.db.execute(
             f"SELECT m.key, bm25(fts, {weights}) AS rank FROM fts JOIN memories m ON m.key = fts.rowid"
@@ -345,20 +365,26 @@ class Catalog:
         return self.db.execute("SELECT COUNT(*) FROM links").fetchone()[0]
 
 
-_COLUMNS = "id, text, created_at, tags, meta, source, expires_at, supersedes"
+_COLUMNS = "id, text, created_at, tags, meta, source, expires_at, supersedes, session"
 
 
 def _memory(row: Sequence[Any]) -> Memory:
-    memory_id, text, created_at, tags, meta, source, expires_at, supersedes = row
+    memory_id, text, created_at, tags, meta, source, expires_at, supersedes, session = row
     return Memory(
-        memory_id, text, created_at, tuple(json.loads(tags)), json.loads(meta), source, expires_at, supersedes
+        memory_id, text, created_at, tuple(json.loads(tags)), json.loads(meta), source, expires_at, supersedes, session
     )
 
 
-def _filters(tags: Sequence[str], since: float | None, until: float | None) -> tuple[str, list[Any]]:
-    """SQL conditions on `memories m`; expired memories never match."""
-    clauses: list[str] = ["m.superseded_by IS NULL", "(m.expires_ts IS NULL OR m.expires_ts > ?)"]
-    args: list[Any] = [time.time()]
+def _filters(
+    tags: Sequence[str], since: float | None, until: float | None, session: str | None = None
+) -> tuple[str, list[Any]]:
+    """SQL conditions on `memories m`; expired and superseded memories never match."""
+    hidden, now = visible("m")
+    clauses: list[str] = [hidden]
+    args: list[Any] = [now]
+    if session is not None:
+        clauses.append("m.session = ?")
+        args.append(session)
     for tag in tags:
         clauses.append("EXISTS (SELECT 1 FROM memory_tags t WHERE t.tag = ? AND t.key = m.key)")
         args.append(tag)

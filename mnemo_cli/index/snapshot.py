@@ -1,7 +1,7 @@
 """The snapshot payload: the catalog's SQLite bytes and the vector index's bytes, with a small header.
 
 Payload = `meta_len:u32 ‖ meta JSON ‖ catalog_len:u64 ‖ catalog ‖ vectors_len:u64 ‖ vectors`, where
-meta = {"version": 4, "model": {the model spec as JSON}, "dimension": D, "count": N}. The envelope
+meta = {"version": 5, "model": {the model spec as JSON}, "dimension": D, "count": N}. The envelope
 around it (keys, chain point) is `log/snapshot_file.py`.
 """
 
@@ -18,7 +18,8 @@ from mnemo_cli.index.vectors import Vectors
 #: 2: memories gained expires_at/expires_ts, the catalog a counters table.
 #: 3: memories gained supersedes/superseded_by and a keyed hash of their text.
 #: 4: "model" is the whole model spec (a JSON object), not only its id; any dimension.
-PAYLOAD_VERSION = 4
+#: 5: memories gained a session column (and an index on session, created_ts, key).
+PAYLOAD_VERSION = 5
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 

@@ -48,8 +48,11 @@ INFORMATIVE_WORDS = 8
 
 
 def informativeness(text: str) -> float:
-    """From 0.5 (no content word: "ok", "ha, sure!") to 1 (at least `INFORMATIVE_WORDS` words that are
-    not stop words). A leading speaker label ("Maya: ") is not content."""
+    """How much a turn of a conversation can answer, as a factor on its relevance (recall applies it
+    to memories of a session only: a note someone chose to remember is informative by choice, while
+    many turns of a chat are "ok", "ha, sure!"). From 0.5 (no content word) to 1 (at least
+    `INFORMATIVE_WORDS` words that are not stop words). A leading speaker label ("Maya: ") is not
+    content."""
     content = [word for word in words(_SPEAKER.sub("", text, count=1)) if word not in STOP_WORDS]
     return 0.5 + 0.5 * min(1.0, len(content) / INFORMATIVE_WORDS)
 

@@ -84,6 +84,7 @@ TOOLS = (
             "source": {**_STR, "description": "Where it came from (free text)."},
             "ttl": {**_STR, "description": "Expire this long after created_at (30d, 12h, 2w)."},
             "supersedes": {**_STR, "description": "Id of the memory this replaces."},
+            "session": {**_STR, "description": "The conversation or thread this belongs to (its turns keep order)."},
             "allow_duplicate": {"type": "boolean", "description": "Store it even if the text exists."},
         },
         ("text",),
@@ -102,6 +103,12 @@ TOOLS = (
             "mode": {"type": "string", "enum": ["hybrid", "vector", "lexical"], "description": "Default hybrid."},
             "expand": {"type": "integer", "description": "Also add memories linked to the hits, up to N links away."},
             "min_score": {"type": "number", "description": "Drop hits scoring below this."},
+            "session": {**_STR, "description": "Only memories of this session."},
+            "context": {
+                "type": "integer",
+                "description": "Also give the N memories before and after each hit in its session (0 to 20), "
+                "marked as context (score null, via.context_of).",
+            },
             "format": {"type": "string", "enum": list(RECALL_FORMATS), "description": "json (default) or prompt."},
         },
         ("query",),
@@ -147,6 +154,7 @@ TOOLS = (
             "since": {**_STR, "description": f"From then on: {_WHEN}."},
             "until": {**_STR, "description": "Up to then (same forms as since)."},
             "limit": {"type": "integer", "description": "At most this many."},
+            "session": {**_STR, "description": "Only memories of this session."},
         },
     ),
 )
@@ -214,6 +222,7 @@ class Tools:
             source=values.check_source(a.get("source")),
             ttl=a.get("ttl"),
             supersedes=a.get("supersedes"),
+            session=a.get("session"),
         )
 
         def run(store: Store) -> Reply:
@@ -234,6 +243,7 @@ class Tools:
         return run, True
 
     def _recall(self, a: dict[str, Any]) -> tuple[Operation, bool]:
+        from mnemo_cli.store.context import check_context
         from mnemo_cli.store.recall import Query
 
         fmt = a.get("format", "json")
@@ -247,8 +257,13 @@ class Tools:
             "until": a.get("until"),
             "expand": a.get("expand", 0),
             "min_score": a.get("min_score"),
+            "session": a.get("session"),
+            "context": a.get("context", 0),
         }
         Query(a["query"], k=options["k"], mode=options["mode"], tags=options["tags"], expand=options["expand"]).check()
+        check_context(options["context"])
+        if options["session"] is not None:
+            values.check_session(options["session"])
         for what in ("since", "until"):
             if options[what] is not None:
                 values.parse_since(options[what], what=f"--{what}")
@@ -306,7 +321,11 @@ class Tools:
     def _list(self, a: dict[str, Any]) -> tuple[Operation, bool]:
         def run(store: Store) -> Reply:
             memories = store.list_memories(
-                tags=a.get("tags", []), since=a.get("since"), until=a.get("until"), limit=a.get("limit")
+                tags=a.get("tags", []),
+                since=a.get("since"),
+                until=a.get("until"),
+                limit=a.get("limit"),
+                session=a.get("session"),
             )
             return Reply(_array([m.to_json() for m in memories]))
 

@@ -52,6 +52,8 @@ PARAMS: dict[str, dict[str, tuple[type, ...]]] = {
         "until": _MAYBE_TEXT,
         "expand": _INT,
         "min_score": (*_NUMBER, type(None)),
+        "session": _MAYBE_TEXT,
+        "context": _INT,
     },
     "remember": {
         "text": _TEXT,
@@ -61,6 +63,7 @@ PARAMS: dict[str, dict[str, tuple[type, ...]]] = {
         "source": _MAYBE_TEXT,
         "expires_at": _MAYBE_TEXT,
         "supersedes": _MAYBE_TEXT,
+        "session": _MAYBE_TEXT,
         "allow_duplicate": (bool,),
         "find_similar": (bool,),
     },
@@ -267,6 +270,7 @@ def memory_from_wire(document: dict[str, Any]) -> Memory:
         source=document["source"],
         expires_at=document.get("expires_at"),
         supersedes=document.get("supersedes"),
+        session=document.get("session"),
     )
 
 

@@ -20,7 +20,7 @@ from mnemo_cli.embed.embedder import Embedder
 from mnemo_cli.errors import UsageError
 from mnemo_cli.graph.expand import expand as expand_links
 from mnemo_cli.index import fusion
-from mnemo_cli.index.terms import query_terms
+from mnemo_cli.index.terms import informativeness, query_terms
 from mnemo_cli.memories import Hit
 from mnemo_cli.store import recency, values
 from mnemo_cli.store.state import IndexState
@@ -51,6 +51,8 @@ class Query:
     until: datetime | None = None
     expand: int = 0
     min_score: float | None = None
+    #: Only memories of this session (a hard filter, like tags).
+    session: str | None = None
 
     def check(self) -> None:
         if not self.text.strip():
@@ -61,6 +63,8 @@ class Query:
             raise UsageError("the query is not valid UTF-8 text")
         values.check_count(self.k, "-k")
         values.check_tags(self.tags)
+        if self.session is not None:
+            values.check_session(self.session)
         if self.expand < 0:
             raise UsageError("--expand must be 0 or more")
         if self.min_score is not None:
@@ -81,8 +85,8 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     catalog = state.catalog
     since = query.since.timestamp() if query.since else None
     until = query.until.timestamp() if query.until else None
-    filtered = bool(query.tags) or since is not None or until is not None
-    allowed: list[int] | None = catalog.filtered_keys(query.tags, since, until) if filtered else None
+    filtered = bool(query.tags) or since is not None or until is not None or query.session is not None
+    allowed = catalog.filtered_keys(query.tags, since, until, query.session) if filtered else None
     wanted = max(CANDIDATES, query.k) if query.mode == "hybrid" else query.k
     rankings: dict[str, list[tuple[int, float]]] = {}
     vector = None
@@ -92,7 +96,7 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
         vector = embedder.embed_query(query.text)
         rankings["vector"] = _nearest(vectors, vector, allowed, wanted)
     if query.mode in ("lexical", "hybrid"):
-        rankings["lexical"] = catalog.lexical(query.text, wanted, query.tags, since, until)
+        rankings["lexical"] = catalog.lexical(query.text, wanted, query.tags, since, until, query.session)
     hidden = catalog.hidden_keys(time.time())
     if hidden:  # the filtered paths skip them already; the unfiltered vector search does not
         rankings = {name: [(key, s) for key, s in ranked if key not in hidden] for name, ranked in rankings.items()}
@@ -107,7 +111,7 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     if query.expand:
         expanded = _expanded(state, hits, query)
         if floor is not None:
-            expanded = [hit for hit in expanded if hit.score >= floor]
+            expanded = [hit for hit in expanded if hit.score is not None and hit.score >= floor]
         hits += expanded
     return hits
 
@@ -139,6 +143,10 @@ def _hybrid(
         cosines.update(state.vectors.exact(vector, missing, len(missing)))
     covered = state.catalog.coverage(query_terms(text), candidates)
     scored = [(key, fusion.relevance(cosines.get(key, 0.0), covered[key])) for key in candidates]
+    turns = state.catalog.sessions_of(candidates)
+    if turns:  # a conversation's turns: "ok, sounds good" can answer little (`terms.informativeness`)
+        texts = state.catalog.texts(list(turns))
+        scored = [(key, score * informativeness(texts[key]) if key in turns else score) for key, score in scored]
     scored.sort(key=lambda item: (-item[1], item[0]))
     head = [key for key, _ in scored[: recency.DEPTH]]
     return recency.prefer_newer(scored, state.vectors, state.catalog.created_times(head))
@@ -151,7 +159,7 @@ def _expanded(state: IndexState, hits: list[Hit], query: Query) -> list[Hit]:
         out = [(link.dst, link.rel, "out") for link in catalog.links_from(memory_id)]
         return out + [(link.src, link.rel, "in") for link in catalog.links_to(memory_id)]
 
-    seeds = [(hit.memory.id, hit.score) for hit in hits]
+    seeds = [(hit.memory.id, hit.score) for hit in hits if hit.score is not None]
     found = expand_links(seeds, neighbours, query.expand, limit=query.k * 3)
     result = []
     hidden = catalog.hidden_keys(time.time())

@@ -162,6 +162,7 @@ class IndexState:
                 f.get("source"),
                 f.get("expires_at"),
                 f.get("supersedes"),
+                f.get("session"),  # absent from records written before sessions existed
             )
             self.catalog.add(key, memory, f["model"], self.text_key(memory.text))
             return key

@@ -37,6 +37,7 @@ from mnemo_cli.store import records as record_codec
 from mnemo_cli.store import rollback, seen, slot_strength, values
 from mnemo_cli.store.backup import BackupReport
 from mnemo_cli.store.backup import backup as take_backup
+from mnemo_cli.store.context import check_context, with_context
 from mnemo_cli.store.location import store_path
 from mnemo_cli.store.recall import Query, recall
 from mnemo_cli.store.records import Record, RecordFormatError
@@ -112,6 +113,7 @@ def new_memory(
     source: str | None = None,
     ttl: str | None = None,
     supersedes: str | None = None,
+    session: str | None = None,
 ) -> NewMemory:
     """A `NewMemory` from the values a user gives `remember` (`ttl` becomes `expires_at`)."""
     expires = None
@@ -123,7 +125,14 @@ def new_memory(
             raise UsageError("--ttl puts the expiry after the year 9999") from None
         created_at = start
     return NewMemory(
-        text=text, created_at=created_at, tags=tags, meta=meta, source=source, expires_at=expires, supersedes=supersedes
+        text=text,
+        created_at=created_at,
+        tags=tags,
+        meta=meta,
+        source=source,
+        expires_at=expires,
+        supersedes=supersedes,
+        session=None if session is None else values.check_session(session),
     )
 
 
@@ -409,18 +418,27 @@ class Store:
         ttl: str | None = None,
         supersedes: str | None = None,
         allow_duplicate: bool = False,
+        session: str | None = None,
     ) -> Memory:
         """Store one memory (embedded now, committed durably before returning) and return it.
 
         `ttl` (e.g. `30d`): the memory expires that long after `created_at` and stops appearing
         in recall and list (`prune --expired` then removes it). `supersedes`: the id of a memory
         this one replaces (hidden from recall and list from now on; `history` keeps it).
+        `session`: the conversation or thread it belongs to (`recall(context=n)` shows its turns).
         Remembering a text identical to a live memory returns that memory and stores nothing,
         unless `allow_duplicate` (`remember_many` tells the two cases apart)."""
         report = self.remember_many(
             [
                 new_memory(
-                    text, tags=tags, meta=meta, created_at=created_at, source=source, ttl=ttl, supersedes=supersedes
+                    text,
+                    tags=tags,
+                    meta=meta,
+                    created_at=created_at,
+                    source=source,
+                    ttl=ttl,
+                    supersedes=supersedes,
+                    session=session,
                 )
             ],
             allow_duplicate=allow_duplicate,
@@ -447,6 +465,7 @@ class Store:
             source=old.source,
             expires_at=old.expires_at,
             supersedes=old.id,
+            session=old.session,
         )
         return self.remember_many([item], allow_duplicate=True).added[0]
 
@@ -540,6 +559,7 @@ class Store:
                 source=values.check_source(item.source),
                 expires_at=values.normalise_time(item.expires_at, what="expires_at") if item.expires_at else None,
                 supersedes=supersedes,
+                session=None if item.session is None else values.check_session(item.session),
             )
             seen.add(memory_id)
             batch_texts.setdefault(state.text_key(text), memory)
@@ -682,8 +702,14 @@ class Store:
         until: str | datetime | None = None,
         expand: int = 0,
         min_score: float | None = None,
+        session: str | None = None,
+        context: int = 0,
     ) -> list[Hit]:
-        """The memories that best answer `query`, best first (see docs/cli.md for the score scales)."""
+        """The memories that best answer `query`, best first (see docs/cli.md for the score scales).
+
+        `session`: only memories of that session. `context`: after each hit, up to that many
+        memories before and after it in its session, as context entries (`Hit.is_context`,
+        `store/context.py`)."""
         with timings.phase("search"):  # timings: what the phases nested in it (open, model, ...) leave
             request = Query(
                 text=query,
@@ -694,10 +720,13 @@ class Store:
                 until=_moment(until, "--until"),
                 expand=expand,
                 min_score=min_score,
+                session=None if session is None else values.check_session(session),
             )
             request.check()
+            check_context(context)
             state = self.state()
-            return recall(state, self.embedder_for(state.model), request)
+            hits = recall(state, self.embedder_for(state.model), request)
+            return with_context(state.catalog, hits, context) if context else hits
 
     def list_memories(
         self,
@@ -706,13 +735,18 @@ class Store:
         since: str | datetime | None = None,
         until: str | datetime | None = None,
         limit: int | None = None,
+        session: str | None = None,
     ) -> list[Memory]:
-        """Memories newest first (by `created_at`), filtered like recall."""
+        """Memories newest first (by `created_at`), filtered like recall (`session`: only its memories)."""
         if limit is not None:
             values.check_count(limit, "--limit")
         start, end = _moment(since, "--since"), _moment(until, "--until")
         return self.state().catalog.newest(
-            values.check_tags(tags), start.timestamp() if start else None, end.timestamp() if end else None, limit
+            values.check_tags(tags),
+            start.timestamp() if start else None,
+            end.timestamp() if end else None,
+            limit,
+            None if session is None else values.check_session(session),
         )
 
     def memories(self) -> Iterable[Memory]:

@@ -9,8 +9,8 @@ Keys are sorted and nothing in an export depends on when it was made, so export 
 new store → export gives the same bytes. Embeddings are not exported: the model recomputes them.
 
 Import reads both mnemo formats and simple lines `{"text": ..., "meta": {...}, "created_at": ...,
-"tags": [...], "source": ...}` (only `text` required). Every line is checked before anything is
-stored; a bad one fails the whole import with its line number.
+"tags": [...], "source": ..., "session": ...}` (only `text` required). Every line is checked before
+anything is stored; a bad one fails the whole import with its line number.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from mnemo_cli.store import values
 EXPORT_TYPE = "mnemo-export"
 EXPORT_VERSION = 1
 FORMATS = ("jsonl", "json", "markdown")
-_SIMPLE_KEYS = {"text", "meta", "created_at", "tags", "source"}
-_MEMORY_KEYS = {"type", "id", "text", "created_at", "tags", "meta", "source"}
+_SIMPLE_KEYS = {"text", "meta", "created_at", "tags", "source", "session"}
+_MEMORY_KEYS = {"type", "id", "text", "created_at", "tags", "meta", "source", "session"}
 _LINK_KEYS = {"type", "src", "dst", "rel", "created_at"}
 
 
@@ -69,6 +69,8 @@ def _markdown(memories: list[Memory], links: Sequence[Link]) -> Iterator[str]:
             yield "Tags: " + ", ".join(memory.tags) + "\n\n"
         if memory.source:
             yield f"Source: {memory.source}\n\n"
+        if memory.session is not None:
+            yield f"Session: {memory.session}\n\n"
         if memory.meta:
             yield f"Meta: `{json.dumps(dict(memory.meta), ensure_ascii=False, sort_keys=True)}`\n\n"
         yield memory.text.rstrip("\n") + "\n"
@@ -180,6 +182,9 @@ def _memory(entry: dict[str, Any], memory_id: str | None) -> NewMemory:
     expires = entry.get("expires_at")
     if expires is not None and not isinstance(expires, str):
         raise UsageError("'expires_at' must be an RFC 3339 string")
+    session = entry.get("session")
+    if session is not None and not isinstance(session, str):
+        raise UsageError("'session' must be a string")
     supersedes = entry.get("supersedes")
     if supersedes is not None:
         supersedes = values.check_id(supersedes) if isinstance(supersedes, str) else values.check_id(repr(supersedes))
@@ -192,6 +197,7 @@ def _memory(entry: dict[str, Any], memory_id: str | None) -> NewMemory:
         meta=values.check_meta(entry.get("meta")),
         source=source,
         id=memory_id,
+        session=None if session is None else values.check_session(session),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ ID_HEX_DIGITS = 32
 MAX_TEXT_BYTES = 1 << 20
 #: The most results `recall -k` or `list --limit` may ask for (SQLite takes 64-bit integers only).
 MAX_COUNT = 1_000_000
+#: The longest session id, in UTF-8 bytes.
+MAX_SESSION_BYTES = 256
 _RELATIVE = re.compile(r"^(\d+)\s*(s|m|h|d|w|y)$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 #: The longest duration `timedelta` can hold, in seconds (about 2.7 million years).
@@ -80,6 +83,20 @@ def check_source(source: Any) -> str | None:
         raise UsageError(f"the source must be text, not {source!r}")
     _utf8(source, "the source")
     return source
+
+
+def check_session(session: Any) -> str:
+    """A session id (`--session`): 1 to MAX_SESSION_BYTES bytes of UTF-8 text, not blank, no control
+    characters. Kept exactly as given (no trimming): it is an identifier, compared byte for byte."""
+    if not isinstance(session, str):
+        raise UsageError(f"the session must be text, not {json_kind(session)}")
+    if not session.strip():
+        raise UsageError("the session is empty")
+    if len(_utf8(session, "the session")) > MAX_SESSION_BYTES:
+        raise UsageError(f"the session is longer than {MAX_SESSION_BYTES} bytes")
+    if any(unicodedata.category(c) == "Cc" for c in session):
+        raise UsageError(f"the session holds a control character: {session!r}")
+    return session
 
 
 def check_count(value: int, what: str) -> int:

@@ -232,6 +232,26 @@ def test_remember_through_the_agent_is_stored_once_and_seen_by_itself(agent: int
         assert through.returncode in (2, 7)
 
 
+def test_sessions_and_context_go_through_the_agent(agent: int) -> None:
+    turns = ["Maya: I want a new hobby", "Sam: the pottery class is on Thursday", "Maya: I signed up"]
+    for turn in turns:
+        done = run_mnemo("remember", "--session", "chat-7", "--created-at", "2025-04-01T10:00:00Z", turn)
+        assert done.returncode == 0 and done.stderr == "", done.stderr  # no secret: it went through the agent
+    listed = json.loads(alone("list", "--session", "chat-7", "--json").stdout)
+    assert sorted(m["text"] for m in listed) == sorted(turns)
+    for args in (
+        ["pottery Thursday", "-k", "1", "-C", "1", "--json"],
+        ["pottery Thursday", "-k", "1", "--context", "1"],
+        ["pottery Thursday", "-k", "1", "-C", "1", "--format", "prompt"],
+        ["pottery", "--session", "chat-7", "--mode", "lexical", "--json"],
+    ):
+        through, by_itself = run_mnemo("recall", *args), alone("recall", *args)
+        assert through.returncode == 0, through.stderr
+        assert (through.stdout, through.stderr) == (by_itself.stdout, by_itself.stderr)
+    hits = json.loads(run_mnemo("recall", "pottery Thursday", "-k", "1", "-C", "1", "--json").stdout)
+    assert [h["text"] for h in hits] == turns and hits[0]["score"] is None
+
+
 def test_a_write_by_itself_is_seen_through_the_agent(agent: int) -> None:
     done = alone("remember", "The zebra crossing near the office was repainted")
     assert done.returncode == 0, done.stderr

@@ -88,7 +88,7 @@ def running(path: Path) -> Iterator[Running]:
 
 def recall_params(query: str, **changes: object) -> dict[str, object]:
     params = {"query": query, "k": 5, "mode": "hybrid", "tags": [], "since": None, "until": None, "expand": 0}
-    return {**params, "min_score": None, **changes}
+    return {**params, "min_score": None, "session": None, "context": 0, **changes}
 
 
 def remember_params(text: str) -> dict[str, object]:
@@ -100,6 +100,7 @@ def remember_params(text: str) -> dict[str, object]:
         "source": None,
         "expires_at": None,
         "supersedes": None,
+        "session": None,
         "allow_duplicate": False,
         "find_similar": True,
     }
@@ -120,6 +121,25 @@ def test_remember_through_the_agent_is_stored_once(running: Running, path: Path)
     assert again.result["added"] == [] and again.result["existing"] == [added]
     with Store.open(path, KEY, embedder=STUB) as store:  # type: ignore[arg-type]
         assert [m.id for m in store.memories() if m.text == "Lisbon flight booked"] == [added["id"]]
+
+
+def test_sessions_and_context_through_the_agent(running: Running, path: Path) -> None:
+    for text in ("Maya: a new hobby?", "Sam: pottery classes on Thursday", "Maya: signed up"):
+        params = {**remember_params(text), "session": "chat-1", "created_at": "2025-04-01T10:00:00Z"}
+        assert client.request("remember", params, store=path).result["added"][0]["session"] == "chat-1"
+    params = recall_params("pottery Thursday", k=1, mode="lexical", session="chat-1", context=1)
+    response = client.request("recall", params, store=path)
+    hits = [protocol.hit_from_wire(hit) for hit in response.result["hits"]]
+    assert [h.memory.text for h in hits] == [
+        "Maya: a new hobby?",
+        "Sam: pottery classes on Thursday",
+        "Maya: signed up",
+    ]
+    assert [h.is_context for h in hits] == [True, False, True]
+    with Store.open(path, KEY, embedder=STUB) as store:  # type: ignore[arg-type]
+        assert hits == store.recall("pottery Thursday", k=1, mode="lexical", session="chat-1", context=1)
+    bad = client.request("recall", recall_params("pottery", context=21), store=path)
+    assert bad.error is not None and bad.error["kind"] == "UsageError"
 
 
 def test_an_error_comes_back_as_a_failure(running: Running, path: Path) -> None:

@@ -59,6 +59,11 @@ def test_bad_arguments_fail_before_waiting_for_the_model(path: Path) -> None:
             ("recall", {"query": "x", "expand": -1}),
             ("recall", {"query": "x", "min_score": "high"}),
             ("recall", {"query": "x", "tags": ["ok", 3]}),
+            ("recall", {"query": "x", "context": 21}),
+            ("recall", {"query": "x", "context": "2"}),
+            ("recall", {"query": "x", "session": ""}),
+            ("recall", {"query": "x", "session": 7}),
+            ("remember", {"text": "x", "session": "a\nb"}),
             ("forget", {"ids": ["abcd"], "query": "x"}),
         ]:
             reply = tools.call(name, arguments)
@@ -77,6 +82,28 @@ def test_null_arguments_count_as_left_out(tools: Tools) -> None:
     made = json.loads(tools.call("remember", {"text": "Dana prefers email", "tags": None, "ttl": None}).text)
     assert made["tags"] == [] and "expires_at" not in made
     assert json.loads(tools.call("list", {"limit": None, "since": None}).text)[0]["id"] == made["id"]
+
+
+def test_sessions_and_context(tools: Tools) -> None:
+    turns = ["Maya: a new hobby?", "Sam: pottery classes on Thursday", "Maya: signed up"]
+    for turn in turns:
+        made = json.loads(tools.call("remember", {"text": turn, "session": "chat-1"}).text)
+        assert made["session"] == "chat-1"
+    tools.call("remember", {"text": "pottery glazes need firing"})
+    found = json.loads(
+        tools.call("recall", {"query": "pottery Thursday", "k": 1, "mode": "lexical", "context": 1}).text
+    )
+    assert [m["text"] for m in found] == turns
+    assert [m["score"] is None for m in found] == [True, False, True]
+    assert found[0]["via"] == {"context_of": found[1]["id"], "offset": -1}
+    only = json.loads(tools.call("recall", {"query": "pottery", "mode": "lexical", "session": "chat-1"}).text)
+    assert {m["session"] for m in only} == {"chat-1"}
+    prompt = tools.call(
+        "recall", {"query": "pottery Thursday", "k": 1, "mode": "lexical", "context": 1, "format": "prompt"}
+    )
+    assert "Conversation chat-1" in prompt.text and "  > (" in prompt.text
+    listed = json.loads(tools.call("list", {"session": "chat-1"}).text)
+    assert sorted(m["text"] for m in listed) == sorted(turns)
 
 
 def test_read_only_lists_and_runs_only_the_reading_tools(tools: Tools) -> None:

@@ -42,6 +42,8 @@ def request(op: str = "recall", **params: Any) -> dict[str, Any]:
             "until": None,
             "expand": 0,
             "min_score": None,
+            "session": None,
+            "context": 0,
         },
         "remember": {
             "text": "Dana prefers email",
@@ -51,6 +53,7 @@ def request(op: str = "recall", **params: Any) -> dict[str, Any]:
             "source": None,
             "expires_at": None,
             "supersedes": None,
+            "session": None,
             "allow_duplicate": False,
             "find_similar": True,
         },
@@ -163,6 +166,9 @@ def test_a_malformed_request_is_refused(change: dict[str, Any], problem: str) ->
         {"tags": ["a", 1]},
         {"tags": "a"},
         {"min_score": "high"},
+        {"session": 7},
+        {"context": "2"},
+        {"context": True},
         {"mode": ["hybrid"]},
     ],
 )
@@ -211,6 +217,14 @@ def test_memories_and_hits_come_back_equal() -> None:
     back = protocol.hit_from_wire(protocol.decode(protocol.encode(protocol.hit_to_wire(hit))[4:]))
     assert back == hit
     assert back.score == hit.score  # not rounded: text output formats it itself
+
+
+def test_sessions_and_context_entries_come_back_equal() -> None:
+    memory = Memory("a" * 32, "Sam: pottery?", "2025-06-01T12:00:00Z", session="chat-1")
+    assert protocol.memory_from_wire(json.loads(json.dumps(memory.to_json()))) == memory
+    entry = Hit(memory, None, {"context_of": "c" * 32, "offset": -2})
+    back = protocol.hit_from_wire(protocol.decode(protocol.encode(protocol.hit_to_wire(entry))[4:]))
+    assert back == entry and back.is_context
 
 
 @pytest.mark.parametrize(
