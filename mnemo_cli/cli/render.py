@@ -1,7 +1,9 @@
 """How memories look on stdout: plain lines for pipes, Rich tables on a terminal, JSON, LLM prompts.
 
-Plain text shows one memory per line (`id12  [score]  date  #tags  text`, whitespace in the text
-folded); JSON carries everything, full ids and full text. Everything but JSON shows control
+Plain text shows one memory per line (`id12  [score]  when  #tags  text`, whitespace in the text
+folded); JSON carries everything, full ids and full text. People see times in their own time zone
+($TZ, else the system's) to the minute, with the offset that held then (`2025-03-04 21:00-05:00`,
+ISO 8601, so it still parses); JSON keeps the stored RFC 3339 UTC time. Everything but JSON shows control
 characters in memories escaped (`output.visible`): `output.emit_lines` does it for plain lines, the
 table and the prompt block here.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from mnemo_cli.cli import output
@@ -23,8 +26,12 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def day(created_at: str) -> str:
-    return created_at[:10]
+def local_time(stored: str, timespec: str = "minutes") -> str:
+    """A stored RFC 3339 time as local time with its offset: `2025-03-04 21:00-05:00`."""
+    try:
+        return datetime.fromisoformat(stored).astimezone().isoformat(sep=" ", timespec=timespec)
+    except (ValueError, OverflowError):  # a time near year 1 or 9999 has no local equivalent: as stored
+        return stored
 
 
 def tag_text(tags: Sequence[str]) -> str:
@@ -35,7 +42,7 @@ def memory_line(memory: Memory, score: float | None = None, via: Any = None) -> 
     parts = [memory.id[:SHORT_ID]]
     if score is not None:
         parts.append(f"{score:.3f}")
-    parts.append(day(memory.created_at))
+    parts.append(local_time(memory.created_at))
     if memory.tags:
         parts.append(tag_text(memory.tags))
     if via:
@@ -61,7 +68,7 @@ def prompt_block(hits: Sequence[Hit]) -> str:
     for hit in hits:
         memory = hit.memory
         tags = f" [{', '.join(memory.tags)}]" if memory.tags else ""
-        lines.append(f"- ({day(memory.created_at)}){tags} {one_line(memory.text)}")
+        lines.append(f"- ({local_time(memory.created_at)}){tags} {one_line(memory.text)}")
     return output.visible("\n".join(lines)) + "\n"  # also for MCP clients, which get it as it is
 
 
@@ -87,7 +94,11 @@ def table(memories: Sequence[Memory], scores: Sequence[float | None], vias: Sequ
         if with_scores:
             score = scores[i]
             row.append(Text("" if score is None else f"{score:.3f}"))
-        row += [Text(day(memory.created_at)), Text(output.visible(", ".join(memory.tags))), Text(output.visible(text))]
+        row += [
+            Text(local_time(memory.created_at)),
+            Text(output.visible(", ".join(memory.tags))),
+            Text(output.visible(text)),
+        ]
         grid.add_row(*row)
     output.rich_console().print(grid)
 

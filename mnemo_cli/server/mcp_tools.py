@@ -69,7 +69,7 @@ class Tool:
 
 _STR = {"type": "string"}
 _TAGS = {"type": "array", "items": _STR}
-_WHEN = "RFC 3339, or an age like 7d, 12h, 2w"
+_WHEN = "RFC 3339, an age like 7d, 12h, 2w, or time words like yesterday, last week, march 2025"
 
 TOOLS = (
     Tool(
@@ -103,6 +103,7 @@ TOOLS = (
             "expand": {"type": "integer", "description": "Also add memories linked to the hits, up to N links away."},
             "min_score": {"type": "number", "description": "Drop hits scoring below this."},
             "format": {"type": "string", "enum": list(RECALL_FORMATS), "description": "json (default) or prompt."},
+            "now": {**_STR, "description": "RFC 3339: read time words in query, since and until as if it were then."},
         },
         ("query",),
     ),
@@ -247,11 +248,17 @@ class Tools:
             "until": a.get("until"),
             "expand": a.get("expand", 0),
             "min_score": a.get("min_score"),
+            "now": a.get("now"),
         }
         Query(a["query"], k=options["k"], mode=options["mode"], tags=options["tags"], expand=options["expand"]).check()
-        for what in ("since", "until"):
-            if options[what] is not None:
-                values.parse_since(options[what], what=f"--{what}")
+        now = values.parse_time(options["now"], what="now") if options["now"] is not None else None
+        since, until = (
+            values.parse_since(options[what], what=f"--{what}", now=now, end=what == "until")
+            if options[what] is not None
+            else None
+            for what in ("since", "until")
+        )
+        values.check_range(since, until)
 
         def run(store: Store) -> Reply:
             hits = store.recall(a["query"], **options)

@@ -52,6 +52,7 @@ PARAMS: dict[str, dict[str, tuple[type, ...]]] = {
         "until": _MAYBE_TEXT,
         "expand": _INT,
         "min_score": (*_NUMBER, type(None)),
+        "now": _MAYBE_TEXT,
     },
     "remember": {
         "text": _TEXT,

@@ -682,18 +682,24 @@ class Store:
         until: str | datetime | None = None,
         expand: int = 0,
         min_score: float | None = None,
+        now: str | datetime | None = None,
     ) -> list[Hit]:
-        """The memories that best answer `query`, best first (see docs/cli.md for the score scales)."""
+        """The memories that best answer `query`, best first (see docs/cli.md for the score scales).
+
+        Time words in `query`, `since` and `until` ("last week") are relative to `now` (default: the
+        clock), in the user's time zone."""
         with timings.phase("search"):  # timings: what the phases nested in it (open, model, ...) leave
+            moment = values.parse_time(now, what="--now") if now is not None else None
             request = Query(
                 text=query,
                 k=k,
                 mode=mode,
                 tags=tuple(tags),
-                since=_moment(since, "--since"),
-                until=_moment(until, "--until"),
+                since=_moment(since, "--since", moment),
+                until=_moment(until, "--until", moment, end=True),
                 expand=expand,
                 min_score=min_score,
+                now=moment,
             )
             request.check()
             state = self.state()
@@ -710,7 +716,8 @@ class Store:
         """Memories newest first (by `created_at`), filtered like recall."""
         if limit is not None:
             values.check_count(limit, "--limit")
-        start, end = _moment(since, "--since"), _moment(until, "--until")
+        start, end = _moment(since, "--since"), _moment(until, "--until", end=True)
+        values.check_range(start, end)
         return self.state().catalog.newest(
             values.check_tags(tags), start.timestamp() if start else None, end.timestamp() if end else None, limit
         )
@@ -1124,10 +1131,11 @@ def _epoch_text(epoch: int) -> str | None:
     return values.format_time(datetime.fromtimestamp(epoch, UTC)) if epoch else None
 
 
-def _moment(value: str | datetime | None, what: str) -> datetime | None:
+def _moment(value: str | datetime | None, what: str, now: datetime | None = None, end: bool = False) -> datetime | None:
+    """--since or --until (with `end`: time words give their window's end) as a time."""
     if value is None or isinstance(value, datetime):
         return values.parse_time(value, what=what) if value is not None else None
-    return values.parse_since(value, what=what)
+    return values.parse_since(value, what=what, now=now, end=end)
 
 
 def _check_free(path: Path) -> None:

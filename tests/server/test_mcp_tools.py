@@ -59,6 +59,9 @@ def test_bad_arguments_fail_before_waiting_for_the_model(path: Path) -> None:
             ("recall", {"query": "x", "expand": -1}),
             ("recall", {"query": "x", "min_score": "high"}),
             ("recall", {"query": "x", "tags": ["ok", 3]}),
+            ("recall", {"query": "x", "now": "teatime"}),
+            ("recall", {"query": "x", "since": "the other day"}),
+            ("recall", {"query": "x", "since": "today", "until": "last week"}),
             ("forget", {"ids": ["abcd"], "query": "x"}),
         ]:
             reply = tools.call(name, arguments)
@@ -77,6 +80,19 @@ def test_null_arguments_count_as_left_out(tools: Tools) -> None:
     made = json.loads(tools.call("remember", {"text": "Dana prefers email", "tags": None, "ttl": None}).text)
     assert made["tags"] == [] and "expires_at" not in made
     assert json.loads(tools.call("list", {"limit": None, "since": None}).text)[0]["id"] == made["id"]
+
+
+def test_recall_reads_time_words_at_its_now(tools: Tools) -> None:
+    made = json.loads(tools.call("remember", {"text": "Dana prefers email"}).text)
+
+    def recalled(arguments: dict[str, object]) -> list[str]:
+        return [hit["id"] for hit in json.loads(tools.call("recall", {"mode": "lexical", **arguments}).text)]
+
+    assert recalled({"query": "today"}) == [made["id"]]
+    assert recalled({"query": "today", "now": "2000-01-01T12:00:00Z"}) == []
+    assert recalled({"query": "Dana", "since": "yesterday"}) == [made["id"]]
+    assert recalled({"query": "Dana", "since": "yesterday", "now": "2000-01-01T12:00:00Z"}) == [made["id"]]
+    assert recalled({"query": "Dana", "until": "yesterday"}) == []
 
 
 def test_read_only_lists_and_runs_only_the_reading_tools(tools: Tools) -> None:

@@ -42,6 +42,7 @@ def request(op: str = "recall", **params: Any) -> dict[str, Any]:
             "until": None,
             "expand": 0,
             "min_score": None,
+            "now": None,
         },
         "remember": {
             "text": "Dana prefers email",
