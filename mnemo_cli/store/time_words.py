@@ -427,7 +427,7 @@ def _phrases(text: str, atoms: list[_Atom], now: datetime) -> list[_Atom]:
                 start, end = atom.end, now if atom.end < now else LATEST
             else:  # before, prior to; until and till include the atom's own window
                 start, end = EARLIEST, atom.end if word in ("until", "till") else atom.start
-            found.append(_Atom(prefix.start(), atom.finish, start, end, "span"))
+            found.append(_Atom(prefix.start(), atom.finish, *_capped(start, end, now), "span"))
     for first in atoms:
         opener = _BETWEEN.search(text, 0, first.begin)
         if opener is None:
@@ -438,7 +438,7 @@ def _phrases(text: str, atoms: list[_Atom], now: datetime) -> list[_Atom]:
                 and _AND.match(text, first.finish, second.begin)
                 and first.start < second.end
             ):
-                found.append(_Atom(opener.start(), second.finish, first.start, second.end, "span"))
+                found.append(_Atom(opener.start(), second.finish, *_capped(first.start, second.end, now), "span"))
     return [atom for atom in found if atom.start < atom.end]
 
 

@@ -24,6 +24,7 @@ NEW_HIKE = "2222bbbb2222bbbb2222bbbb2222bbbb"
 TEA = "3333cccc3333cccc3333cccc3333cccc"
 LATE = "4444dddd4444dddd4444dddd4444dddd"
 LATER = "5555eeee5555eeee5555eeee5555eeee"
+NOTES = "6666ffff6666ffff6666ffff6666ffff"
 MEMORIES = [
     (OLD_HIKE, "Went hiking at Mount Tam: a long hiking day, the best hiking trail", "2025-12-30T17:00:00Z"),
     (NEW_HIKE, "Went hiking at Point Reyes with Sam", "2026-03-05T18:00:00Z"),
@@ -31,6 +32,7 @@ MEMORIES = [
     # 22:30 on Monday 9 March in New York, already Tuesday in UTC.
     (LATE, "Late call with the Tokyo office", "2026-03-10T02:30:00Z"),
     (LATER, "A note written after now", "2026-03-20T12:00:00Z"),
+    (NOTES, "Notes: a note on the note pad, note to self", "2025-06-10T12:00:00Z"),
 ]
 
 
@@ -69,6 +71,14 @@ def test_a_time_in_the_query_prefers_that_window(store: Path) -> None:
     assert recall_ids("hiking in December", "--mode", "lexical")[0] == OLD_HIKE
 
 
+def test_memories_created_after_now_gain_nothing(store: Path) -> None:
+    assert recall_ids("note", "--mode", "lexical") == [NOTES, LATER]
+    assert recall_ids("note next week", "--mode", "lexical") == [NOTES, LATER]  # LATER is in it, but after now
+    later_now = ["--now", "2026-03-25T12:00:00Z"]  # the same window, now in the past: it counts
+    hits = json.loads(mnemo_ok("recall", "note last week", "--mode", "lexical", *later_now, "--json"))
+    assert [hit["id"] for hit in hits] == [LATER, NOTES]
+
+
 def test_a_query_that_is_only_a_time_lists_that_window_newest_first(store: Path) -> None:
     assert recall_ids("last week") == [NEW_HIKE]
     assert recall_ids("yesterday") == [TEA]
@@ -82,8 +92,8 @@ def test_since_and_until_take_time_words(store: Path) -> None:
         return [m["id"] for m in json.loads(mnemo_ok("list", *args, "--json"))]
 
     assert listed("--since", "march 2026") == [LATER, TEA, LATE, NEW_HIKE]  # from its start
-    assert listed("--until", "december 2025") == [OLD_HIKE]  # to its end
-    assert listed("--since", "2025", "--until", "2025") == [OLD_HIKE]
+    assert listed("--until", "december 2025") == [OLD_HIKE, NOTES]  # to its end
+    assert listed("--since", "2025", "--until", "2025") == [OLD_HIKE, NOTES]
     assert listed("--since", "the week of 2 March 2026", "--until", "march 5, 2026") == [NEW_HIKE]
     assert recall_ids("hiking", "--since", "monday", "--mode", "lexical") == []
     assert recall_ids("hiking", "--until", "last week", "--mode", "lexical") == [OLD_HIKE, NEW_HIKE]

@@ -133,9 +133,13 @@ def test_everyday_words_are_not_time(text: str) -> None:
     assert find_time(text, NOW) is None
 
 
-def test_future_windows_are_not_cut_at_now() -> None:
+def test_future_windows_are_not_cut_at_now_and_others_are() -> None:
     found = find_time("next week", NOW)
     assert found is not None and found.start > NOW
+    found = find_time("before next week", NOW)
+    assert found is not None and found.end == NOW
+    found = find_time("after 2030", NOW)
+    assert found is not None and found.start == at(2031, 1, 1) and found.end > NOW
 
 
 def test_whole_values_for_since_and_until() -> None:
@@ -178,6 +182,8 @@ def test_every_match_is_a_window_and_rebuilds_the_text(words: list[str], now: da
     if found is None:
         return
     assert found.start < found.end
+    assert found.end <= now or found.start >= now  # a window that began never reaches past now
+    assert may_have_time(text)
     begin, end = found.span
     pieces = [re.findall(r"\w+", part) for part in (text[:begin], text[begin:end], text[end:])]
     assert pieces[0] + pieces[1] + pieces[2] == re.findall(r"\w+", text)
