@@ -94,7 +94,8 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     if window and not text.strip(" ,.;:!?"):
         return _in_window(state, query, window)
     filtered = bool(query.tags) or since is not None or until is not None
-    wanted = max(CANDIDATES, query.k) if query.mode == "hybrid" else query.k
+    # A window may lift a hit from below the top k: every mode then ranks as many as hybrid does.
+    wanted = max(CANDIDATES, query.k) if query.mode == "hybrid" or window else query.k
     rankings: dict[str, list[tuple[int, float]]] = {}
     if query.mode in ("vector", "hybrid") and catalog.count():
         with timings.phase("vectors"):  # the vector index, deserialised on first use

@@ -64,6 +64,8 @@ def recall(*args: str) -> list[dict[str, Any]]:
 def test_a_time_in_the_query_prefers_that_window(store: Path) -> None:
     assert recall_ids("where did I go hiking?", "-k", "2", "--mode", "lexical") == [OLD_HIKE, NEW_HIKE]
     assert recall_ids("where did I go hiking last week?", "-k", "2", "--mode", "lexical") == [NEW_HIKE, OLD_HIKE]
+    assert recall_ids("where did I go hiking?", "-k", "1", "--mode", "lexical") == [OLD_HIKE]
+    assert recall_ids("where did I go hiking last week?", "-k", "1", "--mode", "lexical") == [NEW_HIKE]
     hits = recall("where did I go hiking last week?", "-k", "2")  # hybrid: the model sees no "last week"
     assert [hit["id"] for hit in hits] == [NEW_HIKE, OLD_HIKE]
     # A preference, not a filter: the old hike is still there, and memories after now gain nothing.
