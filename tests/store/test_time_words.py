@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mnemo_cli.store.time_hint import KEYWORDS, may_have_time
-from mnemo_cli.store.time_words import CONTEXT, EARLIEST, find_time, window
+from mnemo_cli.store.time_words import CONTEXT, EARLIEST, find_time, local_zone, window
 
 NY = ZoneInfo("America/New_York")
 #: Wednesday 11 March 2026, 15:30 in New York: three days after the change to daylight saving time.
@@ -28,6 +28,7 @@ CASES = [
     ("the day before yesterday", at(2026, 3, 9), at(2026, 3, 10)),
     ("tonight", at(2026, 3, 11, 18), at(2026, 3, 12)),
     ("this morning", at(2026, 3, 11, 5), at(2026, 3, 11, 12)),
+    ("this afternoon", at(2026, 3, 11, 12), NOW),
     ("this evening", at(2026, 3, 11, 18), at(2026, 3, 12)),
     ("last night", at(2026, 3, 10, 18), at(2026, 3, 11, 5)),
     ("yesterday evening", at(2026, 3, 10, 18), at(2026, 3, 11)),
@@ -50,6 +51,8 @@ CASES = [
     ("last Monday", at(2026, 3, 9), at(2026, 3, 10)),
     ("on Wednesday", at(2026, 3, 4), at(2026, 3, 5)),
     ("Thursday", at(2026, 3, 5), at(2026, 3, 6)),
+    ("this Monday", at(2026, 3, 9), at(2026, 3, 10)),
+    ("next Monday", at(2026, 3, 16), at(2026, 3, 17)),
     ("since Monday", at(2026, 3, 9), NOW),
     ("in March", at(2026, 3, 1), NOW),
     ("during April", at(2025, 4, 1), at(2025, 5, 1)),
@@ -66,6 +69,8 @@ CASES = [
     ("last winter", at(2025, 12, 1), at(2026, 3, 1)),
     ("this spring", at(2026, 3, 1), NOW),
     ("last fall", at(2025, 9, 1), at(2025, 12, 1)),
+    ("in the fall", at(2025, 9, 1), at(2025, 12, 1)),
+    ("fall 2024", at(2024, 9, 1), at(2024, 12, 1)),
     ("in the summer of 2025", at(2025, 6, 1), at(2025, 9, 1)),
     ("in the winter of 2024/2025", at(2024, 12, 1), at(2025, 3, 1)),
     ("winter 2025", at(2024, 12, 1), at(2025, 3, 1)),
@@ -106,6 +111,13 @@ def test_a_window_across_the_change_to_daylight_saving_starts_and_ends_at_local_
     assert found.end.astimezone(UTC) == datetime(2026, 3, 9, 4, tzinfo=UTC)
     assert found.end - found.start == timedelta(days=7)  # wall-clock difference
     assert found.end.timestamp() - found.start.timestamp() == 7 * 86400 - 3600
+
+
+def test_a_day_across_the_change_back_to_standard_time_is_25_hours() -> None:
+    found = find_time("yesterday", datetime(2026, 11, 2, 9, tzinfo=NY))  # clocks went back on 1 November
+    assert found is not None
+    assert (found.start, found.end) == (at(2026, 11, 1), at(2026, 11, 2))
+    assert found.end.timestamp() - found.start.timestamp() == 25 * 3600
 
 
 def test_the_expression_and_its_preposition_leave_the_query() -> None:
@@ -188,3 +200,12 @@ def test_every_match_is_a_window_and_rebuilds_the_text(words: list[str], now: da
     pieces = [re.findall(r"\w+", part) for part in (text[:begin], text[begin:end], text[end:])]
     assert pieces[0] + pieces[1] + pieces[2] == re.findall(r"\w+", text)
     assert re.findall(r"\w+", found.remainder) == pieces[0] + pieces[2]
+
+
+def test_the_local_zone_follows_tz(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    assert local_zone() == NY
+    monkeypatch.setenv("TZ", ":Europe/Paris")
+    assert local_zone() == ZoneInfo("Europe/Paris")
+    monkeypatch.setenv("TZ", "Not/A_Zone")  # unknown: the offset the C library settles on, never a failure
+    assert datetime.now(local_zone()).utcoffset() is not None
