@@ -64,6 +64,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path
     monkeypatch.setenv("MNEMO_STATE_DIR", str(tmp_path / "state"))  # rollback records (store/seen.py)
     monkeypatch.setenv("MNEMO_TESTONLY_WEAKEN_KDF", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TZ", "UTC")  # the time zone human output shows times in (tests that need another set it)
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,17 @@ def list_(
         list[str] | None, typer.Option("--tag", "-t", help="Only memories with this tag (repeatable: all of them).")
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="From then on: RFC 3339, or an age like 7d, 12h, 2w.")
+        str | None,
+        typer.Option(
+            "--since",
+            help="From then on: RFC 3339, an age like 7d, 12h, 2w, or time words "
+            "(yesterday, last week, monday, march 2025: from the start of that time).",
+        ),
     ] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Up to then (same forms as --since).")] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Up to then (same forms as --since; time words: to their end)."),
+    ] = None,
     session: Annotated[
         str | None,
         typer.Option("--session", help="Only memories of this session.", metavar="ID"),
@@ -28,7 +36,7 @@ def list_(
 ) -> None:
     """List memories, newest first (by when they happened).
 
-    Example: mnemo list --tag people --since 30d --limit 20
+    Example: mnemo list --tag people --since 'last month' --limit 20
 
     Exit codes: 0 listed (even none); 2 bad option; 3 wrong or missing secret; 4 no store; 5
     integrity failure; 6 store busy; 8 I/O error.

@@ -19,10 +19,16 @@ def recall(
         list[str] | None, typer.Option("--tag", "-t", help="Only memories with this tag (repeatable: all of them).")
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only memories from then on: RFC 3339, or an age like 7d, 12h, 2w.")
+        str | None,
+        typer.Option(
+            "--since",
+            help="Only memories from then on: RFC 3339, an age like 7d, 12h, 2w, or time words "
+            "(yesterday, last week, monday, march 2025: from the start of that time).",
+        ),
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Only memories up to then (same forms as --since).")
+        str | None,
+        typer.Option("--until", help="Only memories up to then (same forms as --since; time words: to their end)."),
     ] = None,
     mode: Annotated[
         str, typer.Option("--mode", help="hybrid (meaning and words), vector (meaning) or lexical (words).")
@@ -50,13 +56,18 @@ def recall(
         str, typer.Option("--format", "-f", help="text, json (one array), jsonl (a line per hit) or prompt.")
     ] = "text",
     json_output: Annotated[bool, typer.Option("--json", help="Short for --format json.")] = False,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="Read time words as if it were then (RFC 3339), for scripts and tests."),
+    ] = None,
 ) -> None:
     """Recall the memories that best answer QUERY, best first.
 
     Hybrid recall scores each memory's relevance from its meaning (vectors) and the query's words it
     holds (words, tags and dates), and shows nothing below a relevance floor: a question about
-    something never remembered prints nothing. --format prompt prints a compact block to paste into
-    an LLM prompt. No hits: empty output (or []) and exit 0.
+    something never remembered prints nothing. Time words in QUERY ("last week", "in March", "since
+    Monday") prefer memories from then, in your time zone; --since/--until filter. --format prompt
+    prints a compact block to paste into an LLM prompt. No hits: empty output (or []) and exit 0.
 
     --context N adds, around each hit, the N memories before and after it in its session (marked
     as context, like grep -C), so an LLM reads the whole conversation turn.
@@ -87,6 +98,7 @@ def recall(
         min_score=min_score,
         session=session,
         context=context,
+        now=now,
     )
     hits = _delegate.recall(query, options)  # None: no agent runs for the store
     if hits is None:

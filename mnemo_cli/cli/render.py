@@ -1,9 +1,11 @@
 """How memories look on stdout: plain lines for pipes, Rich tables on a terminal, JSON, LLM prompts.
 
-Plain text shows one memory per line (`id12  [score]  date  #tags  text`, whitespace in the text
+Plain text shows one memory per line (`id12  [score]  when  #tags  text`, whitespace in the text
 folded); with `recall --context` each hit and its session neighbours form a group, hit lines
 marked `:` and context lines `-` after the score column, groups separated by `--` (like grep -C).
-JSON carries everything, full ids and full text. Everything but JSON shows control
+JSON carries everything, full ids and full text. People see times in their own time zone
+($TZ, else the system's) to the minute, with the offset that held then (`2025-03-04 21:00-05:00`,
+ISO 8601, so it still parses); JSON keeps the stored RFC 3339 UTC time. Everything but JSON shows control
 characters in memories escaped (`output.visible`): `output.emit_lines` does it for plain lines, the
 table and the prompt block here.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from mnemo_cli.cli import output
@@ -25,8 +28,12 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def day(created_at: str) -> str:
-    return created_at[:10]
+def local_time(stored: str, timespec: str = "minutes") -> str:
+    """A stored RFC 3339 time as local time with its offset: `2025-03-04 21:00-05:00`."""
+    try:
+        return datetime.fromisoformat(stored).astimezone().isoformat(sep=" ", timespec=timespec)
+    except (ValueError, OverflowError):  # a time near year 1 or 9999 has no local equivalent: as stored
+        return stored
 
 
 def tag_text(tags: Sequence[str]) -> str:
@@ -41,8 +48,8 @@ def memory_line(memory: Memory, score: float | None = None, via: Any = None) -> 
 
 
 def _described(memory: Memory, via: Any) -> str:
-    """`date  #tags  (via ...)  text`: a plain line after its id and score columns."""
-    parts = [day(memory.created_at)]
+    """`when  #tags  (via ...)  text`: a plain line after its id and score columns."""
+    parts = [local_time(memory.created_at)]
     if memory.tags:
         parts.append(tag_text(memory.tags))
     if via and "direction" in via:  # a link followed (--expand); context entries say so by their mark
@@ -97,7 +104,7 @@ def prompt_block(hits: Sequence[Hit]) -> str:
 
 def _prompt_memory(memory: Memory) -> str:
     tags = f" [{', '.join(memory.tags)}]" if memory.tags else ""
-    return f"({day(memory.created_at)}){tags} {one_line(memory.text)}"
+    return f"({local_time(memory.created_at)}){tags} {one_line(memory.text)}"
 
 
 def table(
@@ -129,7 +136,11 @@ def table(
         if with_scores:
             score = scores[i]
             row.append(Text("-" if is_context else "" if score is None else f"{score:.3f}"))
-        row += [Text(day(memory.created_at)), Text(output.visible(", ".join(memory.tags))), Text(output.visible(text))]
+        row += [
+            Text(local_time(memory.created_at)),
+            Text(output.visible(", ".join(memory.tags))),
+            Text(output.visible(text)),
+        ]
         grid.add_row(*row, style="dim" if is_context else None)
     output.rich_console().print(grid)
 

@@ -47,7 +47,7 @@ def show(
         return
     lines = [
         f"id:         {memory.id}",
-        f"created_at: {memory.created_at}",
+        f"created_at: {render.local_time(memory.created_at, 'auto')}",
         f"tags:       {', '.join(memory.tags) if memory.tags else '-'}",
     ]
     if memory.source:

@@ -24,7 +24,7 @@ _STOP_WORDS = """
     what whatever when whenever where whereas wherever whether which while who whom whose why will
     with within without would you your yours yourself yourselves
     s t d ll m re ve don didn doesn isn wasn weren aren haven hasn hadn won wouldn couldn shouldn
-    tell told know let us please ok okay yes yeah also really
+    tell told know let us please ok okay yes yeah also really happen happens happened happening
 """
 STOP_WORDS = frozenset(_STOP_WORDS.split())
 
@@ -32,6 +32,11 @@ STOP_WORDS = frozenset(_STOP_WORDS.split())
 def words(text: str) -> list[str]:
     """The words of `text`, lower case, in order (FTS5's unicode61 splits the same way)."""
     return _WORD.findall(text.lower())
+
+
+def content_words(text: str) -> list[str]:
+    """The words of `text` that are not stop words, in order."""
+    return [word for word in words(text) if word not in STOP_WORDS]
 
 
 def query_terms(text: str) -> list[str]:

@@ -69,7 +69,7 @@ class Tool:
 
 _STR = {"type": "string"}
 _TAGS = {"type": "array", "items": _STR}
-_WHEN = "RFC 3339, or an age like 7d, 12h, 2w"
+_WHEN = "RFC 3339, an age like 7d, 12h, 2w, or time words like yesterday, last week, march 2025"
 
 TOOLS = (
     Tool(
@@ -110,6 +110,7 @@ TOOLS = (
                 "marked as context (score null, via.context_of).",
             },
             "format": {"type": "string", "enum": list(RECALL_FORMATS), "description": "json (default) or prompt."},
+            "now": {**_STR, "description": "RFC 3339: read time words in query, since and until as if it were then."},
         },
         ("query",),
     ),
@@ -259,14 +260,20 @@ class Tools:
             "min_score": a.get("min_score"),
             "session": a.get("session"),
             "context": a.get("context", 0),
+            "now": a.get("now"),
         }
         Query(a["query"], k=options["k"], mode=options["mode"], tags=options["tags"], expand=options["expand"]).check()
+        now = values.parse_time(options["now"], what="now") if options["now"] is not None else None
+        since, until = (
+            values.parse_since(options[what], what=f"--{what}", now=now, end=what == "until")
+            if options[what] is not None
+            else None
+            for what in ("since", "until")
+        )
+        values.check_range(since, until)
         check_context(options["context"])
         if options["session"] is not None:
             values.check_session(options["session"])
-        for what in ("since", "until"):
-            if options[what] is not None:
-                values.parse_since(options[what], what=f"--{what}")
 
         def run(store: Store) -> Reply:
             hits = store.recall(a["query"], **options)

@@ -54,6 +54,7 @@ PARAMS: dict[str, dict[str, tuple[type, ...]]] = {
         "min_score": (*_NUMBER, type(None)),
         "session": _MAYBE_TEXT,
         "context": _INT,
+        "now": _MAYBE_TEXT,
     },
     "remember": {
         "text": _TEXT,

@@ -5,6 +5,10 @@ exist. Vector search is exact (one matrix product) over up to `EXACT_LIMIT` memo
 not, and approximate (usearch HNSW) beyond: on the quality benchmark the approximate top 10 missed
 9% of the exact one, for no speed gain at that size. Hybrid takes `CANDIDATES` from each ranking and fuses them
 (`index/fusion.py`).
+
+A time expression in the query ("last week", `time_words`) is taken out of the text both rankings
+see, and the hits created in its window gain `WINDOW_BOOST`: a preference, not a filter (that is
+--since/--until). A query that is only a time expression lists the window's memories, newest first.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from mnemo_cli import timings
@@ -20,10 +24,14 @@ from mnemo_cli.embed.embedder import Embedder
 from mnemo_cli.errors import UsageError
 from mnemo_cli.graph.expand import expand as expand_links
 from mnemo_cli.index import fusion
-from mnemo_cli.index.terms import informativeness, query_terms
+from mnemo_cli.index.terms import content_words, informativeness, query_terms
 from mnemo_cli.memories import Hit
 from mnemo_cli.store import recency, values
 from mnemo_cli.store.state import IndexState
+from mnemo_cli.store.time_hint import may_have_time
+
+if TYPE_CHECKING:
+    from mnemo_cli.store.time_words import TimeMatch
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,6 +47,12 @@ OVERSAMPLE = 10
 #: the trade-off in docs/performance.md (unanswerable questions with nothing shown against answerable
 #: ones whose evidence stays shown).
 RELEVANCE_FLOOR = 0.3
+#: What a hit created inside the query's time window gains, as a share of its score (at most to 1),
+#: before the final sort: enough to lift an in-window hit over out-of-window ones of similar
+#: relevance, not over far better ones. Chosen on the quality benchmark's dev seed.
+WINDOW_BOOST = 0.3
+#: The score of a memory listed for a query that is only a time expression ("last week").
+WINDOW_ONLY_SCORE = 1.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,8 @@ class Query:
     min_score: float | None = None
     #: Only memories of this session (a hard filter, like tags).
     session: str | None = None
+    #: The moment time words in the text are relative to (None: the clock); --now for scripts and tests.
+    now: datetime | None = None
 
     def check(self) -> None:
         if not self.text.strip():
@@ -71,6 +87,7 @@ class Query:
             low = -1.0 if self.mode == "vector" else 0.0  # the score scales of docs/cli.md
             if not low <= self.min_score <= 1.0:  # also refuses NaN, which every comparison fails
                 raise UsageError(f"--min-score must be from {low:g} to 1 in {self.mode} mode")
+        values.check_range(self.since, self.until)
 
     def floor(self) -> float | None:
         """The lowest score shown: `min_score` if given, else the relevance floor in hybrid mode
@@ -80,34 +97,86 @@ class Query:
         return RELEVANCE_FLOOR if self.mode == "hybrid" else None
 
 
+def time_window(query: Query) -> TimeMatch | None:
+    """The time expression in the query's text, in the user's time zone, if it has one."""
+    if not may_have_time(query.text):  # most queries: the grammar is not even imported
+        return None
+    from mnemo_cli.store.time_words import find_time, local_zone
+
+    return find_time(query.text, (query.now or datetime.now(UTC)).astimezone(local_zone()))
+
+
 def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     query.check()
     catalog = state.catalog
     since = query.since.timestamp() if query.since else None
     until = query.until.timestamp() if query.until else None
+    window = time_window(query)
+    text = window.remainder if window else query.text
+    if window and not content_words(text):  # "last week", "what happened on Monday?"
+        return _in_window(state, query, window)
     filtered = bool(query.tags) or since is not None or until is not None or query.session is not None
     allowed = catalog.filtered_keys(query.tags, since, until, query.session) if filtered else None
-    wanted = max(CANDIDATES, query.k) if query.mode == "hybrid" else query.k
+    # A window may lift a hit from below the top k: every mode then ranks as many as hybrid does.
+    wanted = max(CANDIDATES, query.k) if query.mode == "hybrid" or window else query.k
     rankings: dict[str, list[tuple[int, float]]] = {}
     vector = None
     if query.mode in ("vector", "hybrid") and catalog.count():
         with timings.phase("vectors"):  # the vector index, deserialised on first use
             vectors = state.vectors  # meanwhile a `Preload` thread may be creating the model's session
-        vector = embedder.embed_query(query.text)
+        vector = embedder.embed_query(text)
         rankings["vector"] = _nearest(vectors, vector, allowed, wanted)
     if query.mode in ("lexical", "hybrid"):
-        rankings["lexical"] = catalog.lexical(query.text, wanted, query.tags, since, until, query.session)
+        rankings["lexical"] = catalog.lexical(text, wanted, query.tags, since, until, query.session)
     hidden = catalog.hidden_keys(time.time())
     if hidden:  # the filtered paths skip them already; the unfiltered vector search does not
         rankings = {name: [(key, s) for key, s in ranked if key not in hidden] for name, ranked in rankings.items()}
     hybrid = query.mode == "hybrid"
-    scored = _hybrid(state, vector, query.text, rankings) if hybrid else rankings.get(query.mode, [])
+    scored = _hybrid(state, vector, text, rankings) if hybrid else rankings.get(query.mode, [])
+    if window:
+        scored = _boosted(state, scored, window, query.now)
     floor = query.floor()
     if floor is not None:
         scored = [(key, score) for key, score in scored if score >= floor]
     top = scored[: query.k]
     memories = catalog.by_keys([key for key, _ in top])
-    hits = [Hit(memories[key], score) for key, score in top]
+    return _with_expanded(state, [Hit(memories[key], score) for key, score in top], query)
+
+
+def _boosted(
+    state: IndexState, scored: list[tuple[int, float]], window: TimeMatch, now: datetime | None
+) -> list[tuple[int, float]]:
+    """`scored` with the memories created in the window (never one created after now) raised by
+    `WINDOW_BOOST` of their score, at most to 1, best first again. Relative, so that a memory
+    unrelated to the rest of the query stays unrelated (and below the floor) whenever it was made."""
+    start, end = window.start.timestamp(), window.end.timestamp()
+    latest = (now or datetime.now(UTC)).timestamp()
+    stamps = state.catalog.created_times([key for key, _ in scored])
+    boosted = [
+        (
+            key,
+            min(1.0, score + WINDOW_BOOST * max(score, 0.0))
+            if start <= stamps[key] < end and stamps[key] <= latest
+            else score,
+        )
+        for key, score in scored
+    ]
+    return sorted(boosted, key=lambda pair: (-pair[1], pair[0]))
+
+
+def _in_window(state: IndexState, query: Query, window: TimeMatch) -> list[Hit]:
+    """The memories of the window (within --since/--until too), newest first."""
+    start, end = window.start.timestamp(), window.end.timestamp() - 1e-6  # `newest` takes until as inclusive
+    if query.since:
+        start = max(start, query.since.timestamp())
+    if query.until:
+        end = min(end, query.until.timestamp())
+    found = state.catalog.newest(query.tags, start, end, query.k, query.session) if start <= end else []
+    return _with_expanded(state, [Hit(memory, WINDOW_ONLY_SCORE) for memory in found], query)
+
+
+def _with_expanded(state: IndexState, hits: list[Hit], query: Query) -> list[Hit]:
+    floor = query.floor()
     if query.expand:
         expanded = _expanded(state, hits, query)
         if floor is not None:

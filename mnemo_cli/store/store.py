@@ -704,23 +704,27 @@ class Store:
         min_score: float | None = None,
         session: str | None = None,
         context: int = 0,
+        now: str | datetime | None = None,
     ) -> list[Hit]:
         """The memories that best answer `query`, best first (see docs/cli.md for the score scales).
 
         `session`: only memories of that session. `context`: after each hit, up to that many
         memories before and after it in its session, as context entries (`Hit.is_context`,
-        `store/context.py`)."""
+        `store/context.py`). Time words in `query`, `since` and `until` ("last week") are relative
+        to `now` (default: the clock), in the user's time zone."""
         with timings.phase("search"):  # timings: what the phases nested in it (open, model, ...) leave
+            moment = values.parse_time(now, what="--now") if now is not None else None
             request = Query(
                 text=query,
                 k=k,
                 mode=mode,
                 tags=tuple(tags),
-                since=_moment(since, "--since"),
-                until=_moment(until, "--until"),
+                since=_moment(since, "--since", moment),
+                until=_moment(until, "--until", moment, end=True),
                 expand=expand,
                 min_score=min_score,
                 session=None if session is None else values.check_session(session),
+                now=moment,
             )
             request.check()
             check_context(context)
@@ -740,7 +744,8 @@ class Store:
         """Memories newest first (by `created_at`), filtered like recall (`session`: only its memories)."""
         if limit is not None:
             values.check_count(limit, "--limit")
-        start, end = _moment(since, "--since"), _moment(until, "--until")
+        start, end = _moment(since, "--since"), _moment(until, "--until", end=True)
+        values.check_range(start, end)
         return self.state().catalog.newest(
             values.check_tags(tags),
             start.timestamp() if start else None,
@@ -1158,10 +1163,11 @@ def _epoch_text(epoch: int) -> str | None:
     return values.format_time(datetime.fromtimestamp(epoch, UTC)) if epoch else None
 
 
-def _moment(value: str | datetime | None, what: str) -> datetime | None:
+def _moment(value: str | datetime | None, what: str, now: datetime | None = None, end: bool = False) -> datetime | None:
+    """--since or --until (with `end`: time words give their window's end) as a time."""
     if value is None or isinstance(value, datetime):
         return values.parse_time(value, what=what) if value is not None else None
-    return values.parse_since(value, what=what)
+    return values.parse_since(value, what=what, now=now, end=end)
 
 
 def _check_free(path: Path) -> None:

@@ -202,15 +202,37 @@ def _span(digits: str, unit: str, value: str, what: str) -> timedelta:
     return timedelta(seconds=int(digits) * _UNITS[unit])
 
 
-def parse_since(value: str, *, what: str, now: datetime | None = None) -> datetime:
-    """A point in time for --since/--until: RFC 3339, or an age like `7d`, `12h`, `2w`, `1y` ago."""
+#: The forms --since and --until take, for the error that lists them.
+SINCE_FORMS = (
+    "RFC 3339 (2026-03-04T10:00:00Z), an age (7d, 12h, 2w) or time words (yesterday, last week, monday, march 2025)"
+)
+
+
+def parse_since(value: str, *, what: str, now: datetime | None = None, end: bool = False) -> datetime:
+    """A point in time for --since/--until: RFC 3339, an age like `7d`, `12h`, `2w`, `1y` ago, or
+    time words ("yesterday", "last week", "march 2025"; `store/time_words.py`) in the user's time
+    zone, relative to `now`: the window's start, or its end with `end` (for --until)."""
     match = _RELATIVE.match(value.strip())
     if match:
         try:
             return (now or now_utc()) - _span(match.group(1), match.group(2), value, what)
         except OverflowError:  # before year 1
             raise UsageError(f"bad {what} {value!r}: too long ago") from None
-    return parse_time(value, what=what)
+    try:
+        return parse_time(value, what=what)
+    except UsageError:
+        from mnemo_cli.store.time_words import local_zone, window
+
+        found = window(value, (now or now_utc()).astimezone(local_zone())) if is_utf8(value) else None
+        if found is None:
+            raise UsageError(f"bad {what} {value!r}: expected {SINCE_FORMS}") from None
+        return (found[1] if end else found[0]).astimezone(UTC)
+
+
+def check_range(since: datetime | None, until: datetime | None) -> None:
+    """Refuse a --since later than --until (no memory could match)."""
+    if since is not None and until is not None and since > until:
+        raise UsageError(f"--since ({format_time(since)}) is after --until ({format_time(until)})")
 
 
 def format_time(moment: datetime) -> str:

@@ -77,10 +77,10 @@ def test_newest_first_in_every_format(seeded: Path) -> None:
     assert text == "".join(
         line + "\n"
         for line in [
-            f"{NEWEST[:12]}  {RECENT[:10]}  #work #people  The newest: folded",
-            f"{THIRD[:12]}  2025-06-15  #people  Third, about Dana",
-            f"{SECOND[:12]}  2025-02-01  #work  Second oldest, tagged work",
-            f"{OLDEST[:12]}  2024-12-31  The oldest one",
+            f"{NEWEST[:12]}  {RECENT[:10]} {RECENT[11:16]}+00:00  #work #people  The newest: folded",
+            f"{THIRD[:12]}  2025-06-15 10:00+00:00  #people  Third, about Dana",
+            f"{SECOND[:12]}  2025-02-01 00:00+00:00  #work  Second oldest, tagged work",
+            f"{OLDEST[:12]}  2024-12-31 23:59+00:00  The oldest one",
         ]
     )
     expected = [stored(memory_id) for memory_id in (NEWEST, THIRD, SECOND, OLDEST)]
@@ -115,8 +115,16 @@ def test_empty_store(store: Path) -> None:
     [
         (["--limit", "0"], "mnemo: error: --limit must be between 1 and 1,000,000"),
         (["--format", "csv"], "mnemo: error: unknown format 'csv' (choose from: text, json, jsonl)"),
-        (["--since", "soon"], "mnemo: error: bad --since 'soon': expected RFC 3339, e.g. 2026-03-04T10:00:00Z"),
-        (["--until", "3x"], "mnemo: error: bad --until '3x': expected RFC 3339, e.g. 2026-03-04T10:00:00Z"),
+        (
+            ["--since", "soon"],
+            "mnemo: error: bad --since 'soon': expected RFC 3339 (2026-03-04T10:00:00Z), an age (7d, 12h, 2w) "
+            "or time words (yesterday, last week, monday, march 2025)",
+        ),
+        (
+            ["--until", "3x"],
+            "mnemo: error: bad --until '3x': expected RFC 3339 (2026-03-04T10:00:00Z), an age (7d, 12h, 2w) "
+            "or time words (yesterday, last week, monday, march 2025)",
+        ),
     ],
     ids=["limit", "format", "since", "until"],
 )

@@ -74,6 +74,11 @@ def ids(hits: list[dict[str, Any]]) -> list[str]:
     return [hit["id"] for hit in hits]
 
 
+def utc_shown(created_at: str) -> str:
+    """How text output shows a stored time under the tests' TZ=UTC: `2025-09-20 08:30+00:00`."""
+    return f"{created_at[:10]} {created_at[11:16]}+00:00"
+
+
 def assert_text_output(text: str, hits: list[dict[str, Any]]) -> None:
     """Recall's plain text (stdout not a terminal) shows `hits`, a line each: `id12  score  date  #tags  text`."""
     assert ANSI not in text
@@ -81,7 +86,7 @@ def assert_text_output(text: str, hits: list[dict[str, Any]]) -> None:
     assert text == "".join(line + "\n" for line in lines)
     assert len(lines) == len(hits)
     for line, hit in zip(lines, hits, strict=True):
-        parts = [hit["id"][:12], "SCORE", hit["created_at"][:10]]
+        parts = [hit["id"][:12], "SCORE", utc_shown(hit["created_at"])]
         if hit["tags"]:
             parts.append(" ".join(f"#{tag}" for tag in hit["tags"]))
         if "via" in hit:
@@ -120,10 +125,10 @@ def test_output_formats(corpus: Path) -> None:
     prompt = mnemo_ok("recall", "quokka", "-f", "prompt", "--min-score", "0")
     assert ANSI not in prompt
     expected = ["Relevant memories (most relevant first):"] + [
-        f"- ({hit['created_at'][:10]}) [{', '.join(hit['tags'])}] {hit['text']}" for hit in hits
+        f"- ({utc_shown(hit['created_at'])}) [{', '.join(hit['tags'])}] {hit['text']}" for hit in hits
     ]
     assert prompt == "\n".join(expected) + "\n"
-    assert prompt.splitlines()[1] == "- (2025-09-20) [travel] The quokka at the Perth zoo was adorable"
+    assert prompt.splitlines()[1] == "- (2025-09-20 08:30+00:00) [travel] The quokka at the Perth zoo was adorable"
 
     assert recall_json("quokka", "-k", "2", "--min-score", "0") == hits[:2]
 
@@ -214,12 +219,18 @@ def test_expand_follows_links_both_ways(corpus: Path) -> None:
         ([""], "mnemo: error: the query is empty"),
         ([" \t "], "mnemo: error: the query is empty"),
         (
-            ["quokka", "--since", "last week"],
-            "mnemo: error: bad --since 'last week': expected RFC 3339, e.g. 2026-03-04T10:00:00Z",
+            ["quokka", "--since", "the other week"],
+            "mnemo: error: bad --since 'the other week': expected RFC 3339 (2026-03-04T10:00:00Z), an age "
+            "(7d, 12h, 2w) or time words (yesterday, last week, monday, march 2025)",
         ),
         (
             ["quokka", "--until", "5q"],
-            "mnemo: error: bad --until '5q': expected RFC 3339, e.g. 2026-03-04T10:00:00Z",
+            "mnemo: error: bad --until '5q': expected RFC 3339 (2026-03-04T10:00:00Z), an age "
+            "(7d, 12h, 2w) or time words (yesterday, last week, monday, march 2025)",
+        ),
+        (
+            ["quokka", "--since", "2025-06-01", "--until", "2025-01-01"],
+            "mnemo: error: --since (2025-06-01T00:00:00Z) is after --until (2025-01-01T00:00:00Z)",
         ),
         (["quokka", "-k", "0"], "mnemo: error: -k must be between 1 and 1,000,000"),
         (["quokka", "--expand", "-1"], "mnemo: error: --expand must be 0 or more"),
@@ -240,6 +251,7 @@ def test_expand_follows_links_both_ways(corpus: Path) -> None:
         "blank",
         "since",
         "until",
+        "inverted-range",
         "k",
         "expand",
         *[

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mnemo_cli.cli.render import local_time
 from tests.cli.conftest import from_template, import_text, new_store
 from tests.conftest import BINARY, run_mnemo
 
@@ -85,17 +86,19 @@ def test_context_in_json_text_and_prompt(chat: Path) -> None:
 
     text = ok(*args).splitlines()
     score = f"{hits[1]['score']:.3f}"
+    when = [local_time(hit["created_at"]) for hit in hits]  # the suite runs with TZ=UTC
+    assert when[0].startswith("2025-04-01 ") and when[0].endswith("+00:00")
     assert text == [
-        f"{TURNS[1][0][:12]}  {'-':>{len(score)}}  - 2025-04-01  {TURNS[1][1]}",
-        f"{TURNS[2][0][:12]}  {score}  : 2025-04-01  {TURNS[2][1]}",
-        f"{TURNS[3][0][:12]}  {'-':>{len(score)}}  - 2025-04-01  {TURNS[3][1]}",
+        f"{TURNS[1][0][:12]}  {'-':>{len(score)}}  - {when[0]}  {TURNS[1][1]}",
+        f"{TURNS[2][0][:12]}  {score}  : {when[1]}  {TURNS[2][1]}",
+        f"{TURNS[3][0][:12]}  {'-':>{len(score)}}  - {when[2]}  {TURNS[3][1]}",
     ]
     assert ok(*args, "--format", "prompt") == (
         "Relevant memories (most relevant first):\n"
         "- Conversation chat-1, in order (> marks the relevant turn):\n"
-        f"    (2025-04-01) {TURNS[1][1]}\n"
-        f"  > (2025-04-01) {TURNS[2][1]}\n"
-        f"    (2025-04-01) {TURNS[3][1]}\n"
+        f"    ({when[0]}) {TURNS[1][1]}\n"
+        f"  > ({when[1]}) {TURNS[2][1]}\n"
+        f"    ({when[2]}) {TURNS[3][1]}\n"
     )
 
 

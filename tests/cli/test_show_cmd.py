@@ -74,15 +74,15 @@ def test_text(store: Path) -> None:
         == "\n".join(
             [
                 f"id:         {MAIN}",
-                "created_at: 2025-04-02T10:30:00.250000Z",
+                "created_at: 2025-04-02 10:30:00.250000+00:00",
                 "tags:       ops, incident",
                 "source:     pager",
                 'meta:       {"ack": {"by": "dana", "ok": true}, "severity": 2, "team": "infra"}',
                 "",
                 "Outage on Tuesday:\n  two hours\tdown",  # the full text, as remembered
                 "",
-                f"→ fixed-by: {FIX[:12]}  2025-04-03  Added a migration check to CI",
-                f"← caused: {CAUSE[:12]}  2025-04-01  #ops  The deploy script skipped the migrations",
+                f"→ fixed-by: {FIX[:12]}  2025-04-03 10:00+00:00  Added a migration check to CI",
+                f"← caused: {CAUSE[:12]}  2025-04-01 10:00+00:00  #ops  The deploy script skipped the migrations",
                 "",
             ]
         )
@@ -94,7 +94,7 @@ def test_text_without_tags_meta_or_source(store: Path) -> None:
     assert mnemo_ok("show", FIX.upper()) == "\n".join(
         [
             f"id:         {FIX}",
-            "created_at: 2025-04-03T10:00:00Z",
+            "created_at: 2025-04-03 10:00:00+00:00",
             "tags:       -",
             "",
             "Added a migration check to CI",

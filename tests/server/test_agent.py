@@ -88,7 +88,7 @@ def running(path: Path) -> Iterator[Running]:
 
 def recall_params(query: str, **changes: object) -> dict[str, object]:
     params = {"query": query, "k": 5, "mode": "hybrid", "tags": [], "since": None, "until": None, "expand": 0}
-    return {**params, "min_score": None, "session": None, "context": 0, **changes}
+    return {**params, "min_score": None, "session": None, "context": 0, "now": None, **changes}
 
 
 def remember_params(text: str) -> dict[str, object]:
@@ -112,6 +112,16 @@ def test_recall_through_the_agent_equals_recall_in_process(running: Running, pat
     with Store.open(path, KEY, embedder=STUB) as store:  # type: ignore[arg-type]
         assert hits == store.recall("how do I reach Dana?")
     assert response.notes == []
+
+
+def test_recall_through_the_agent_reads_time_words_at_its_now(running: Running, path: Path) -> None:
+    def recalled(**changes: object) -> list[str]:
+        response = client.request("recall", recall_params("today", mode="lexical", **changes), store=path)
+        return [protocol.hit_from_wire(hit).memory.text for hit in response.result["hits"]]
+
+    assert len(recalled()) == 2  # both were remembered today
+    assert recalled(now="2000-01-01T12:00:00Z") == []  # "today" was 1 January 2000
+    assert recalled(now="2000-01-01T12:00:00Z", since="2000-01-01") == []
 
 
 def test_remember_through_the_agent_is_stored_once(running: Running, path: Path) -> None:

@@ -64,6 +64,9 @@ def test_bad_arguments_fail_before_waiting_for_the_model(path: Path) -> None:
             ("recall", {"query": "x", "session": ""}),
             ("recall", {"query": "x", "session": 7}),
             ("remember", {"text": "x", "session": "a\nb"}),
+            ("recall", {"query": "x", "now": "teatime"}),
+            ("recall", {"query": "x", "since": "the other day"}),
+            ("recall", {"query": "x", "since": "today", "until": "last week"}),
             ("forget", {"ids": ["abcd"], "query": "x"}),
         ]:
             reply = tools.call(name, arguments)
@@ -90,20 +93,31 @@ def test_sessions_and_context(tools: Tools) -> None:
         made = json.loads(tools.call("remember", {"text": turn, "session": "chat-1"}).text)
         assert made["session"] == "chat-1"
     tools.call("remember", {"text": "pottery glazes need firing"})
-    found = json.loads(
-        tools.call("recall", {"query": "pottery Thursday", "k": 1, "mode": "lexical", "context": 1}).text
-    )
+    found = json.loads(tools.call("recall", {"query": "pottery classes", "k": 1, "mode": "lexical", "context": 1}).text)
     assert [m["text"] for m in found] == turns
     assert [m["score"] is None for m in found] == [True, False, True]
     assert found[0]["via"] == {"context_of": found[1]["id"], "offset": -1}
     only = json.loads(tools.call("recall", {"query": "pottery", "mode": "lexical", "session": "chat-1"}).text)
     assert {m["session"] for m in only} == {"chat-1"}
     prompt = tools.call(
-        "recall", {"query": "pottery Thursday", "k": 1, "mode": "lexical", "context": 1, "format": "prompt"}
+        "recall", {"query": "pottery classes", "k": 1, "mode": "lexical", "context": 1, "format": "prompt"}
     )
     assert "Conversation chat-1" in prompt.text and "  > (" in prompt.text
     listed = json.loads(tools.call("list", {"session": "chat-1"}).text)
     assert sorted(m["text"] for m in listed) == sorted(turns)
+
+
+def test_recall_reads_time_words_at_its_now(tools: Tools) -> None:
+    made = json.loads(tools.call("remember", {"text": "Dana prefers email"}).text)
+
+    def recalled(arguments: dict[str, object]) -> list[str]:
+        return [hit["id"] for hit in json.loads(tools.call("recall", {"mode": "lexical", **arguments}).text)]
+
+    assert recalled({"query": "today"}) == [made["id"]]
+    assert recalled({"query": "today", "now": "2000-01-01T12:00:00Z"}) == []
+    assert recalled({"query": "Dana", "since": "yesterday"}) == [made["id"]]
+    assert recalled({"query": "Dana", "since": "yesterday", "now": "2000-01-01T12:00:00Z"}) == [made["id"]]
+    assert recalled({"query": "Dana", "until": "yesterday"}) == []
 
 
 def test_read_only_lists_and_runs_only_the_reading_tools(tools: Tools) -> None:

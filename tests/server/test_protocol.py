@@ -44,6 +44,7 @@ def request(op: str = "recall", **params: Any) -> dict[str, Any]:
             "min_score": None,
             "session": None,
             "context": 0,
+            "now": None,
         },
         "remember": {
             "text": "Dana prefers email",

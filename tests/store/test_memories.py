@@ -127,7 +127,8 @@ def test_k_and_min_score(filled: Store) -> None:
         ({"query": " "}, "the query is empty"),
         ({"query": "x", "mode": "fuzzy"}, "unknown mode"),
         ({"query": "x", "k": 0}, "-k must be between 1 and 1,000,000"),
-        ({"query": "x", "since": "last tuesday"}, "bad --since"),
+        ({"query": "x", "since": "some tuesday"}, "bad --since"),
+        ({"query": "x", "since": "2025-06-01", "until": "2025-01-01"}, "is after --until"),
         ({"query": "x", "expand": -1}, "--expand must be 0 or more"),
     ],
 )
