@@ -6,7 +6,7 @@ Owns the data model that bench/quality/generate.py produces and bench/quality/ev
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 DEFAULT_SEED = 7
 SPEAKERS = ("Maya", "Tom")
@@ -14,7 +14,19 @@ FIRST_SESSION = date(2025, 1, 6)
 N_SESSIONS = 40
 #: Facts shared by the keyword and the paraphrase questions (the same facts, asked two ways).
 KEYWORD_FACTS = 120
-KINDS = ("keyword", "paraphrase", "temporal", "multi_hop", "change_of_mind")
+#: Relative-time questions ("last month") are asked this long after the start of the day after the last session.
+ASKED_AFTER_HOURS = 9.5
+KINDS = (
+    "keyword",
+    "paraphrase",
+    "temporal",
+    "temporal_relative",
+    "multi_hop",
+    "change_of_mind",
+    "unanswerable",
+)
+#: Kinds whose questions have evidence (the ranking metrics); the others are asked about things never said.
+ANSWERABLE = tuple(kind for kind in KINDS if kind != "unanswerable")
 
 
 # -- the dataset --------------------------------------------------------------------------------
@@ -38,6 +50,11 @@ class Question:
     answer: str | None = None
     #: change_of_mind only: turns stating an earlier, replaced state (wrong answers now).
     superseded: list[str] = field(default_factory=list)
+    #: temporal_relative only: the moment the question is asked (aware); its time words are relative to it.
+    now: datetime | None = None
+    #: unanswerable only: groups of phrases that never occur together in one memory ("Speaker: text"), as
+    #: whole words, case-insensitive -- the facts the question asks about, never said.
+    absent: list[list[str]] = field(default_factory=list)
 
 
 @dataclass
@@ -46,3 +63,5 @@ class Dataset:
     session_dates: list[str]  # index i holds the date of session i + 1
     turns: list[Turn]
     questions: list[Question]
+    #: when the relative-time questions are asked (RFC 3339)
+    now: str = ""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from bench.quality.dataset import KEYWORD_FACTS, KINDS, Question
+from bench.quality.dataset import KEYWORD_FACTS, KINDS, Question, Turn
+from bench.quality.relative import relative_questions
+from bench.quality.unanswerable import unanswerable_questions
 from bench.quality.vocabulary import MONTHS, fill
 from bench.quality.world import Event, Fact, World
 
@@ -74,7 +76,7 @@ def _temporal_questions(rng: random.Random, events: list[Event]) -> list[Questio
     return questions
 
 
-def build_questions(rng: random.Random, world: World) -> list[Question]:
+def build_questions(rng: random.Random, world: World, turns: list[Turn], now: datetime) -> list[Question]:
     out: list[Question] = []
     # keyword and paraphrase: the same facts, asked two ways
     pool: list[tuple[Fact, tuple[str, str], tuple[str, str]]] = [
@@ -94,6 +96,8 @@ def build_questions(rng: random.Random, world: World) -> list[Question]:
         out.append(Question("", "multi_hop", question, [f.turn_id for f in facts], answer))
     for question, fact, stale, answer in world.change_questions:
         out.append(Question("", "change_of_mind", question, [fact.turn_id], answer, [f.turn_id for f in stale]))
+    out += relative_questions(rng, world, turns, now)
+    out += unanswerable_questions(rng, turns)
     counters: dict[str, int] = {}
     ordered = sorted(out, key=lambda q: KINDS.index(q.kind))  # stable: creation order within a kind
     for q in ordered:

@@ -1,5 +1,5 @@
 """The quality dataset's facts: which turn states what, in which session, and the question material
-for each (keyword, paraphrase, temporal, multi-hop, change of mind)."""
+for each (keyword, paraphrase, temporal, multi-hop, change of mind, news told on a date)."""
 
 from __future__ import annotations
 
@@ -124,6 +124,7 @@ class World:
     cast_facts: list[tuple[Fact, tuple[str, str], tuple[str, str]]] = field(default_factory=list)
     multi_hop: list[tuple[str, list[Fact], str]] = field(default_factory=list)  # question, evidence, answer
     change_questions: list[tuple[str, Fact, list[Fact], str]] = field(default_factory=list)
+    news: list[tuple[str, str, Fact, str]] = field(default_factory=list)  # teller, category, fact, who
 
     def add(self, fact: Fact) -> Fact:
         self.facts.append(fact)
@@ -186,6 +187,7 @@ def _add_cast(world: World, plan: Planner, rng: random.Random) -> None:
             f"My {rel} {name} is obsessed with {hobby}, {subj} talks about nothing else.",
         ]), "hobby", s_hobby))  # fmt: skip
 
+        world.news += [(owner, "move", move, name), (owner, "job", job_fact, name), (owner, "hobby", hobby_fact, name)]
         para_kind = rng.choice(SPECIES[kind])
         world.cast_facts += [
             (move, (f"Which city is {name} moving to {reason}?", city),
@@ -352,7 +354,7 @@ def _add_chains(world: World, plan: Planner, rng: random.Random, dates: list[dat
                 states = 2
             else:
                 span = None
-                states = 3 if rng.random() < 0.8 else 2
+                states = 3 if rng.random() < 0.9 else 2
             chosen = picks[3 * i : 3 * i + states]
             sessions = plan.sessions(states, window=span, min_gap=3 if span is None else 1)
             facts: list[Fact] = []
