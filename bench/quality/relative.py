@@ -28,6 +28,7 @@ NEWS_TEMPLATES = {
     "job": ["Which of {P}'s friends or family got a new job {period}?", "Who did {P} say had landed a job {period}?"],
     "move": ["Who did {P} say was moving away {period}?", "Which of {P}'s people announced a move {period}?"],
     "hobby": ["Who did {P} say had taken up a new hobby {period}?"],
+    "pet": ["Whose pet did {P} have a funny story about {period}?", "Which friend's pet did {P} talk about {period}?"],
 }  # fmt: skip
 
 SEASON_MONTHS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "winter": (12, 2)}
@@ -82,7 +83,9 @@ def windows(now: datetime) -> list[Window]:
         first, last = _months_back(today, back)
         month = f"in {MONTHS[first.month - 1]}"
         out.append(Window("month", (spoken[back], month) if back in spoken else (month,), first, last))
-    for name in SEASON_MONTHS:
+    for name, (lo, hi) in SEASON_MONTHS.items():
+        if today.month in ((lo, 1, 2) if lo > hi else range(lo, hi + 1)):
+            continue  # "last winter" said in February: this winter or the one before? Not asked.
         first, last = _last_season(today, name)
         out.append(Window("season", (f"last {name}",), first, last))
     out.append(Window("year", ("last year",), date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)))

@@ -187,7 +187,8 @@ def _add_cast(world: World, plan: Planner, rng: random.Random) -> None:
             f"My {rel} {name} is obsessed with {hobby}, {subj} talks about nothing else.",
         ]), "hobby", s_hobby))  # fmt: skip
 
-        world.news += [(owner, "move", move, name), (owner, "job", job_fact, name), (owner, "hobby", hobby_fact, name)]
+        world.news += [(owner, "move", move, name), (owner, "job", job_fact, name), (owner, "hobby", hobby_fact, name),
+                       (owner, "pet", pet_fact, name)]  # fmt: skip
         para_kind = rng.choice(SPECIES[kind])
         world.cast_facts += [
             (move, (f"Which city is {name} moving to {reason}?", city),
