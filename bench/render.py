@@ -296,7 +296,8 @@ def _quality_seed(run: dict, result: dict) -> list[str]:
                     f"| {label} | {r['mrr_base']:.3f} | {r['mrr']:.3f} | {r['mrr'] - r['mrr_base']:+.3f} | "
                     f"{r['hit@10_base']:.3f} | {r['hit@10']:.3f} | {r['hit@10'] - r['hit@10_base']:+.3f} |"
                 )
-        rows += ["", "Below the baseline (any mode, MRR@10 or hit@10): " + (
+        rows += ["", f"Below the baseline by more than {baseline['tolerance']:g}, the run-to-run noise (any mode, "
+                 "MRR@10 or hit@10): " + (
             ", ".join(f"{b['mode']} {b['kind']} {b['metric']} {b['value']:.3f} < {b['baseline']:.3f}" for b in below)
             or "none."
         )]  # fmt: skip

@@ -107,14 +107,14 @@ def print_baseline(b: dict) -> None:
         cells = [f"{SHORT.get(k, k)} {r['mrr']:.3f} ({r['mrr'] - r['mrr_base']:+.3f})" for k, r in hybrid.items()]
         print(f"seed {seed}: " + ", ".join(cells))
     if b["below"]:
-        print(f"BELOW THE BASELINE ({len(b['below'])}):")
+        print(f"BELOW THE BASELINE by more than {b['tolerance']:g} ({len(b['below'])}):")
         for row in b["below"]:
             print(
                 f"  seed {row['seed']} {row['mode']} {row['kind']} {row['metric']}: "
                 f"{row['value']:.3f} < {row['baseline']:.3f}"
             )
     else:
-        print("no kind below the baseline")
+        print(f"no kind below the baseline by more than {b['tolerance']:g}")
 
 
 def print_tables(result: dict) -> None:

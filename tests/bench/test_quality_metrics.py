@@ -53,6 +53,9 @@ def test_compare_flags_every_figure_below_the_baseline() -> None:
     base = {"7": {"modes": {"hybrid": {"keyword": {"n": 2, "mrr": 0.5, "hit@10": 0.5}}}}}
     same = compare(base, base)
     assert same["below"] == [] and same["seeds"]["7"]["hybrid"]["keyword"]["mrr_base"] == 0.5
+    noise = {"7": {"modes": {"hybrid": {"keyword": {"n": 2, "mrr": 0.49, "hit@10": 0.5}}}}}
+    assert compare(noise, base)["below"] == []  # within the run-to-run noise
+    assert compare(noise, base, tolerance=0.0)["below"]
     worse = {"7": {"modes": {"hybrid": {"keyword": {"n": 2, "mrr": 0.4, "hit@10": 0.5}}}}}
     (below,) = compare(worse, base)["below"]
     assert (below["kind"], below["metric"], below["value"], below["baseline"]) == ("keyword", "mrr", 0.4, 0.5)
