@@ -222,41 +222,122 @@ def _hybrid_p95_at(sizes: list[dict], memories: int) -> str:
     return f"no {memories:,}-memory store in this run"
 
 
-def quality_tables(result: dict) -> str:
-    data = result["dataset"]
+def _quality_kinds(run: dict) -> list[tuple[str, str]]:
+    kinds = [("answerable", "all answerable")]
+    return kinds + [(kind, kind) for kind, s in run["modes"]["hybrid"]["by_kind"].items() if s.get("n")]
+
+
+def _quality_seed(run: dict, result: dict) -> list[str]:
+    modes = ("lexical", "vector", "hybrid")
     rows = [
-        f"Seed {result['seed']}: {data['turns']:,} turns over {data['sessions']} sessions, "
-        f"{data['questions']} questions ({', '.join(f'{n} {kind}' for kind, n in data['by_kind'].items())}); "
-        f"k = {result['k']}. Command: `python -m bench.quality.evaluate` (part of `make bench`).",
-        "",
-        "| mode | hit@1 | hit@5 | hit@10 | MRR@10 | recall latency p50 / p95 |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| kind | n | " + " | ".join(f"{m} MRR@10 | {m} hit@10" for m in modes) + " |",
+        "| --- | ---: |" + " ---: | ---: |" * len(modes),
     ]
-    for mode in ("lexical", "vector", "hybrid"):
-        o, lat = result["modes"][mode]["overall"], result["modes"][mode]["latency"]
-        rows.append(
-            f"| {mode} | {o['hit@1']:.3f} | {o['hit@5']:.3f} | {o['hit@10']:.3f} | {o['mrr']:.3f} ± "
-            f"{1.96 * o['mrr_se']:.3f} | {lat['median_ms']:.1f} / {lat['p95_ms']:.1f} ms |"
-        )
-    kinds = list(data["by_kind"])
-    rows += ["", "MRR@10 by kind of question:", "", "| mode | " + " | ".join(kinds) + " |"]
-    rows.append("| --- |" + " ---: |" * len(kinds))
-    for mode in ("lexical", "vector", "hybrid"):
-        by_kind = result["modes"][mode]["by_kind"]
-        rows.append(f"| {mode} | " + " | ".join(f"{by_kind[k]['mrr']:.3f}" for k in kinds) + " |")
-    fusion = result["fusion"]
+    for kind, label in _quality_kinds(run):
+        cells = []
+        for mode in modes:
+            m = run["modes"][mode]
+            s = m["answerable"] if kind == "answerable" else m["by_kind"][kind]
+            cells.append(f"{s['mrr']:.3f} | {s['hit@10']:.3f}")
+        hybrid = run["modes"]["hybrid"]
+        count = (hybrid["answerable"] if kind == "answerable" else hybrid["by_kind"][kind])["n"]
+        rows.append(f"| {label} | {count} | " + " | ".join(cells) + " |")
+    latency = []
+    for mode in modes:
+        lat = run["modes"][mode]["latency"]
+        latency.append(f"{lat['median_ms']:.1f} / {lat['p95_ms']:.1f} ms | ")
+    rows.append("| recall latency p50 / p95 | | " + " | ".join(latency) + " |")
+    floor = run["floor"]
+    product = floor["floor"]
     rows += [
         "",
-        f"Fusion study (the same {result['candidates']} candidates per ranking, fused by each rule; the engine "
-        f"uses `{fusion['engine_default']}`):",
+        f"Relevance floor, hybrid scores ({floor['n_unanswerable']} unanswerable questions; "
+        f"{floor['n_answerable_found']} answerable ones with their evidence in the top {result['k']}). "
+        + (
+            f"The product's floor `RELEVANCE_FLOOR` = {product:g} is in bold."
+            if product is not None
+            else "The product has no relevance floor yet (`RELEVANCE_FLOOR` absent)."
+        ),
         "",
-        "| rule | hit@1 | hit@5 | hit@10 | MRR@10 |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| hybrid score ≥ | unanswerable: nothing at or above | answerable: evidence at or above | "
+        "the same, of all answerable |",
+        "| ---: | ---: | ---: | ---: |",
     ]
-    for variant_name, variant in fusion["variants"].items():
-        o = variant["overall"]
-        name = variant_name + (" (engine)" if variant_name == fusion["engine_default"] else "")
-        rows.append(f"| {name} | {o['hit@1']:.3f} | {o['hit@5']:.3f} | {o['hit@10']:.3f} | {o['mrr']:.3f} |")
+
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{value * 100:.1f}%"
+
+    sweep = list(floor["sweep"])
+    if floor["at_floor"] and all(abs(s["threshold"] - product) > 1e-9 for s in sweep):
+        sweep = sorted([*sweep, floor["at_floor"]], key=lambda s: s["threshold"])
+    for s in sweep:
+        cells = [f"{s['threshold']:.2f}", pct(s["unanswerable_clear"]), pct(s["answerable_kept"]),
+                 pct(s["answerable_kept_all"])]  # fmt: skip
+        if product is not None and abs(s["threshold"] - product) < 1e-9:
+            cells = [f"**{c}**" for c in cells]
+        rows.append("| " + " | ".join(cells) + " |")
+    baseline = result.get("baseline")
+    seed = str(run["seed"])
+    if baseline and seed in baseline["seeds"]:
+        hybrid = baseline["seeds"][seed].get("hybrid", {})
+        below = [b for b in baseline["below"] if b["seed"] == seed]
+        rows += [
+            "",
+            f"Against the baseline (today's code before issue 15, mnemo {baseline['mnemo_version']}, "
+            f"{baseline['created'][:10]}), hybrid:",
+            "",
+            "| kind | MRR@10 baseline | MRR@10 now | Δ | hit@10 baseline | hit@10 now | Δ |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for kind, label in _quality_kinds(run):
+            r = hybrid.get(kind)
+            if r:
+                rows.append(
+                    f"| {label} | {r['mrr_base']:.3f} | {r['mrr']:.3f} | {r['mrr'] - r['mrr_base']:+.3f} | "
+                    f"{r['hit@10_base']:.3f} | {r['hit@10']:.3f} | {r['hit@10'] - r['hit@10_base']:+.3f} |"
+                )
+        rows += ["", f"Below the baseline by more than {baseline['tolerance']:g}, the run-to-run noise (any mode, "
+                 "MRR@10 or hit@10): " + (
+            ", ".join(f"{b['mode']} {b['kind']} {b['metric']} {b['value']:.3f} < {b['baseline']:.3f}" for b in below)
+            or "none."
+        )]  # fmt: skip
+    return rows
+
+
+def quality_tables(result: dict) -> str:
+    api = result["api"]
+    rows = [
+        f"k = {result['k']}; every recall asks with `min_score={result['min_score']:g}` (no floor hides a rank); "
+        f"sessions stored: {'yes' if api['session'] else 'no (API without sessions)'}; "
+        f"`now` passed: {'yes' if api['now'] else 'no (API without now)'}. "
+        "Command: `python -m bench.quality.evaluate` (part of `make bench`; `--baseline` rewrites the baseline).",
+    ]
+    for seed in result["seeds"]:
+        run = result["runs"][seed]
+        data = run["dataset"]
+        role = {"dev": "dev seed: constants are chosen on it", "held-out": "held-out seed: the reported figures"}
+        rows += [
+            "",
+            f"**Seed {seed}** ({role.get(run['role'], run['role'])}): {data['turns']:,} turns over "
+            f"{data['sessions']} sessions, asked at {data['now']}; {data['questions']} questions "
+            f"({', '.join(f'{n} {kind}' for kind, n in data['by_kind'].items())}).",
+            "",
+            *_quality_seed(run, result),
+        ]
+        fusion = run.get("fusion")
+        if fusion:
+            rows += [
+                "",
+                f"Fusion study on seed {seed} (the same {result['candidates']} candidates per ranking, fused by each "
+                f"rule, answerable questions; the engine uses `{fusion['engine_default']}`):",
+                "",
+                "| rule | hit@1 | hit@5 | hit@10 | MRR@10 |",
+                "| --- | ---: | ---: | ---: | ---: |",
+            ]
+            for variant_name, variant in fusion["variants"].items():
+                o = variant["answerable"]
+                name = variant_name + (" (engine)" if variant_name == fusion["engine_default"] else "")
+                rows.append(f"| {name} | {o['hit@1']:.3f} | {o['hit@5']:.3f} | {o['hit@10']:.3f} | {o['mrr']:.3f} |")
     return "\n".join(rows)
 
 
