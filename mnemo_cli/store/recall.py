@@ -47,10 +47,11 @@ OVERSAMPLE = 10
 #: the trade-off in docs/performance.md (unanswerable questions with nothing shown against answerable
 #: ones whose evidence stays shown).
 RELEVANCE_FLOOR = 0.3
-#: What a hit created inside the query's time window gains, as a share of its score (at most to 1),
-#: before the final sort: enough to lift an in-window hit over out-of-window ones of similar
-#: relevance, not over far better ones. Chosen on the quality benchmark's dev seed.
-WINDOW_BOOST = 0.3
+#: How strongly a time expression in the query prefers its window: a hit created outside it has its
+#: score divided by 1 + this before the final sort, enough to put an in-window hit over
+#: out-of-window ones of similar relevance, not over far better ones. Chosen on the quality
+#: benchmark's dev seed.
+WINDOW_BOOST = 2.0
 #: The score of a memory listed for a query that is only a time expression ("last week").
 WINDOW_ONLY_SCORE = 1.0
 
@@ -115,19 +116,21 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     text = window.remainder if window else query.text
     if window and not content_words(text):  # "last week", "what happened on Monday?"
         return _in_window(state, query, window)
-    filtered = bool(query.tags) or since is not None or until is not None or query.session is not None
-    allowed = catalog.filtered_keys(query.tags, since, until, query.session) if filtered else None
     # A window may lift a hit from below the top k: every mode then ranks as many as hybrid does.
     wanted = max(CANDIDATES, query.k) if query.mode == "hybrid" or window else query.k
-    rankings: dict[str, list[tuple[int, float]]] = {}
     vector = None
     if query.mode in ("vector", "hybrid") and catalog.count():
         with timings.phase("vectors"):  # the vector index, deserialised on first use
-            vectors = state.vectors  # meanwhile a `Preload` thread may be creating the model's session
+            state.vectors  # noqa: B018  (meanwhile a `Preload` thread may be creating the model's session)
         vector = embedder.embed_query(text)
-        rankings["vector"] = _nearest(vectors, vector, allowed, wanted)
-    if query.mode in ("lexical", "hybrid"):
-        rankings["lexical"] = catalog.lexical(text, wanted, query.tags, since, until, query.session)
+    rankings = _rankings(state, query, vector, text, wanted, since, until)
+    if window:  # the window's own best, which the whole store's best 100 may not reach
+        start = window.start.timestamp() if since is None else max(since, window.start.timestamp())
+        end = min(window.end.timestamp(), (query.now or datetime.now(UTC)).timestamp())
+        end = end if until is None else min(until, end)
+        if start <= end:
+            inside = _rankings(state, query, vector, text, wanted, start, end)
+            rankings = {name: _union(ranked, inside.get(name, [])) for name, ranked in rankings.items()}
     hidden = catalog.hidden_keys(time.time())
     if hidden:  # the filtered paths skip them already; the unfiltered vector search does not
         rankings = {name: [(key, s) for key, s in ranked if key not in hidden] for name, ranked in rankings.items()}
@@ -143,25 +146,49 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
     return _with_expanded(state, [Hit(memories[key], score) for key, score in top], query)
 
 
+def _rankings(
+    state: IndexState,
+    query: Query,
+    vector: np.ndarray | None,
+    text: str,
+    wanted: int,
+    since: float | None,
+    until: float | None,
+) -> dict[str, list[tuple[int, float]]]:
+    """The vector and lexical rankings the mode needs, of memories that pass the filters."""
+    catalog = state.catalog
+    rankings: dict[str, list[tuple[int, float]]] = {}
+    if vector is not None:
+        filtered = bool(query.tags) or since is not None or until is not None or query.session is not None
+        allowed = catalog.filtered_keys(query.tags, since, until, query.session) if filtered else None
+        rankings["vector"] = _nearest(state.vectors, vector, allowed, wanted)
+    if query.mode in ("lexical", "hybrid"):
+        rankings["lexical"] = catalog.lexical(text, wanted, query.tags, since, until, query.session)
+    return rankings
+
+
+def _union(first: list[tuple[int, float]], second: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Two rankings of one query merged, best first (their scores are on the same scale)."""
+    merged = dict(first)
+    merged.update(second)
+    return sorted(merged.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
 def _boosted(
     state: IndexState, scored: list[tuple[int, float]], window: TimeMatch, now: datetime | None
 ) -> list[tuple[int, float]]:
-    """`scored` with the memories created in the window (never one created after now) raised by
-    `WINDOW_BOOST` of their score, at most to 1, best first again. Relative, so that a memory
-    unrelated to the rest of the query stays unrelated (and below the floor) whenever it was made."""
+    """`scored` with every memory created outside the window (or after now) divided by
+    1 + `WINDOW_BOOST`, best first again: the window's memories keep their relevance, the others
+    lose the preference. Relative, so that a memory unrelated to the rest of the query stays
+    unrelated (and below the floor) whenever it was made."""
     start, end = window.start.timestamp(), window.end.timestamp()
     latest = (now or datetime.now(UTC)).timestamp()
     stamps = state.catalog.created_times([key for key, _ in scored])
-    boosted = [
-        (
-            key,
-            min(1.0, score + WINDOW_BOOST * max(score, 0.0))
-            if start <= stamps[key] < end and stamps[key] <= latest
-            else score,
-        )
+    kept = [
+        (key, score if start <= stamps[key] < end and stamps[key] <= latest else score / (1.0 + WINDOW_BOOST))
         for key, score in scored
     ]
-    return sorted(boosted, key=lambda pair: (-pair[1], pair[0]))
+    return sorted(kept, key=lambda pair: (-pair[1], pair[0]))
 
 
 def _in_window(state: IndexState, query: Query, window: TimeMatch) -> list[Hit]:
@@ -200,7 +227,8 @@ def _nearest(vectors: Vectors, vector: np.ndarray, allowed: list[int] | None, wa
 def _hybrid(
     state: IndexState, vector: np.ndarray | None, text: str, rankings: dict[str, list[tuple[int, float]]]
 ) -> list[tuple[int, float]]:
-    """The candidates of both rankings, each scored by `fusion.relevance`, best first."""
+    """The candidates of both rankings, each scored by `fusion.relevance`, best first, newer
+    memories first among those on the same subject (`recency`)."""
     cosines = dict(rankings.get("vector", []))
     candidates = list(
         dict.fromkeys([key for key, _ in rankings.get("vector", [])] + [key for key, _ in rankings["lexical"]])

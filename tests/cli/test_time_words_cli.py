@@ -66,8 +66,10 @@ def test_a_time_in_the_query_prefers_that_window(store: Path) -> None:
     assert recall_ids("where did I go hiking last week?", "-k", "2", "--mode", "lexical") == [NEW_HIKE, OLD_HIKE]
     assert recall_ids("where did I go hiking?", "-k", "1", "--mode", "lexical") == [OLD_HIKE]
     assert recall_ids("where did I go hiking last week?", "-k", "1", "--mode", "lexical") == [NEW_HIKE]
-    hits = recall("where did I go hiking last week?", "-k", "2")  # hybrid: the model sees no "last week"
+    hits = recall("where did I go hiking last week?", "-k", "2", "--min-score", "0")  # the model sees no "last week"
     assert [hit["id"] for hit in hits] == [NEW_HIKE, OLD_HIKE]
+    assert hits[1]["score"] < hits[0]["score"] / 2  # outside the window: a third of its relevance
+    assert recall_ids("where did I go hiking last week?") == [NEW_HIKE]  # the old hike falls below the floor
     # A preference, not a filter: the old hike is still there, and memories after now gain nothing.
     assert OLD_HIKE in recall_ids("hiking in December", "--mode", "lexical")
     assert recall_ids("hiking in December", "--mode", "lexical")[0] == OLD_HIKE
