@@ -27,6 +27,7 @@ from mnemo_cli.index import fusion
 from mnemo_cli.index.terms import content_words, informativeness, query_terms
 from mnemo_cli.memories import Hit
 from mnemo_cli.store import recency, values
+from mnemo_cli.store.conversation import with_conversation
 from mnemo_cli.store.state import IndexState
 from mnemo_cli.store.time_hint import may_have_time
 
@@ -245,6 +246,18 @@ def _hybrid(
         texts = state.catalog.texts(list(turns))
         scored = [(key, score * informativeness(texts[key]) if key in turns else score) for key, score in scored]
     scored.sort(key=lambda item: (-item[1], item[0]))
+    if turns:
+        terms = query_terms(text)
+
+        def relevance_of(keys: list[int]) -> dict[int, float]:
+            near = dict(state.vectors.exact(vector, keys, len(keys))) if vector is not None else {}
+            words = state.catalog.coverage(terms, keys)
+            return {key: fusion.relevance(near.get(key, 0.0), words[key]) for key in keys}
+
+        def neighbours(key: int) -> list[int]:
+            return [other for other, _ in state.catalog.session_neighbours(key, 1, 1)]
+
+        scored = with_conversation(scored, turns, neighbours, relevance_of)
     head = [key for key, _ in scored[: recency.DEPTH]]
     return recency.prefer_newer(scored, state.vectors, state.catalog.created_times(head))
 

@@ -294,7 +294,9 @@ def _weekend(match: re.Match[str], now: datetime, text: str) -> tuple[datetime, 
 
 
 @_rule(_MOD + r"?(?P<weekday>" + "|".join(WEEKDAYS) + ")")
-def _weekday(match: re.Match[str], now: datetime, text: str) -> tuple[datetime, datetime, str]:
+def _weekday(match: re.Match[str], now: datetime, text: str) -> tuple[datetime, datetime, str] | None:
+    if not (match["mod"] or _in_context(match, text) or _word_before(text, match.start()) in ("on", "by")):
+        return None  # "the Thursday pottery class" is not a time
     wanted, today = WEEKDAYS.index(match["weekday"].lower()), now.date()
     mod = (match["mod"] or "last").lower()
     if mod == "this":

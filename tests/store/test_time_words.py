@@ -50,7 +50,7 @@ CASES = [
     ("over the weekend", at(2026, 3, 7), at(2026, 3, 9)),
     ("last Monday", at(2026, 3, 9), at(2026, 3, 10)),
     ("on Wednesday", at(2026, 3, 4), at(2026, 3, 5)),
-    ("Thursday", at(2026, 3, 5), at(2026, 3, 6)),
+    ("last Thursday", at(2026, 3, 5), at(2026, 3, 6)),
     ("this Monday", at(2026, 3, 9), at(2026, 3, 10)),
     ("next Monday", at(2026, 3, 16), at(2026, 3, 17)),
     ("since Monday", at(2026, 3, 9), NOW),
@@ -138,6 +138,8 @@ def test_the_expression_and_its_preposition_leave_the_query() -> None:
         "I have 2024 tokens left",
         "call me at 14:30",
         "June said hello",
+        "the Thursday pottery class",
+        "pottery class Thursday",
         "the smell of spring and the colour of may",
     ],
 )
