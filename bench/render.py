@@ -329,7 +329,12 @@ def quality_tables(result: dict) -> str:
             rows += [
                 "",
                 f"Fusion study on seed {seed} (the same {result['candidates']} candidates per ranking, fused by each "
-                f"rule, answerable questions; the engine uses `{fusion['engine_default']}`):",
+                f"rule, answerable questions; "
+                + (
+                    f"the engine uses `{fusion['engine_default']}`):"
+                    if fusion.get("engine_default")
+                    else "rank-based rules for reference: the engine fuses absolute scores, `index/fusion.py`):"
+                ),
                 "",
                 "| rule | hit@1 | hit@5 | hit@10 | MRR@10 |",
                 "| --- | ---: | ---: | ---: | ---: |",
