@@ -40,7 +40,7 @@ def recall(
         float | None,
         typer.Option(
             "--min-score",
-            help="Drop hits scoring below this (scale per mode: docs/cli.md). Hybrid: default 0.3, 0 shows all.",
+            help="Drop hits scoring below this (scale per mode: docs/cli.md). Hybrid: default 0.2, 0 shows all.",
         ),
     ] = None,
     session: Annotated[
