@@ -142,3 +142,14 @@ def test_the_recent_resource_holds_the_newest_memories(tools: Tools) -> None:
         tools.call("remember", {"text": f"memory {i}", "created_at": f"2025-01-{1 + i:02d}T00:00:00Z"})
     recent = json.loads(tools.recent())
     assert len(recent) == RECENT and recent[0]["text"] == f"memory {RECENT + 2}"
+
+
+def test_recall_applies_the_relevance_floor_like_the_cli(tools: Tools) -> None:
+    for text in ("Dana prefers email", "the boiler needs a service"):
+        tools.call("remember", {"text": text})
+    assert json.loads(tools.call("recall", {"query": "quantum chromodynamics lecture notes"}).text) == []
+    assert tools.call("recall", {"query": "quantum chromodynamics lecture notes", "format": "prompt"}).text == ""
+    everything = json.loads(tools.call("recall", {"query": "quantum chromodynamics", "min_score": 0}).text)
+    assert len(everything) == 2
+    found = json.loads(tools.call("recall", {"query": "what does Dana prefer?"}).text)
+    assert [hit["text"] for hit in found] == ["Dana prefers email"]
