@@ -38,6 +38,12 @@ def visible(text: str) -> str:
     return UNSAFE.sub(_escape, text)
 
 
+def one_line(text: str) -> str:
+    """`text` made `visible`, its newlines too: a message line stays one line whatever it quotes
+    (an id or a path a user typed can hold a newline)."""
+    return visible(text).replace("\n", "\\n")
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -60,13 +66,13 @@ def emit_lines(lines: list[str]) -> None:
 
 def error(message: str, hint: str | None = None) -> None:
     """The one-line error format: `mnemo: error: ...`, then an optional `mnemo: hint: ...` line."""
-    sys.stderr.write(f"mnemo: error: {visible(message)}\n")
+    sys.stderr.write(f"mnemo: error: {one_line(message)}\n")
     if hint:
-        sys.stderr.write(f"mnemo: hint: {visible(hint)}\n")
+        sys.stderr.write(f"mnemo: hint: {one_line(hint)}\n")
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"mnemo: warning: {visible(message)}\n")
+    sys.stderr.write(f"mnemo: warning: {one_line(message)}\n")
 
 
 def rich_console() -> Any:

@@ -948,6 +948,8 @@ def test_cli_option_values_through_the_real_cli(tally: Callable[[int], None], cl
         pytest.param(["remember", "x", "--created-at", "9999-12-31", "--ttl", "1d"], id="expiry-after-9999"),
         pytest.param(["prune", "--tag", "\ud800"], id="prune-tag-not-utf8"),
         pytest.param(["forget", "--query", "\udcff", "--yes"], id="forget-query-not-utf8"),
+        pytest.param(["remember", "x", "--supersedes", "00\n0"], id="id-with-a-newline"),  # once a 2-line error
+        pytest.param(["show", "ab\ncd"], id="show-id-with-a-newline"),
     ],
 )
 def test_cli_values_that_once_crashed(
