@@ -17,6 +17,9 @@ from collections.abc import Collection, Sequence
 #: Rarer words count for more than idf alone says: with idf² the one rare word that names what is
 #: asked about (a pet's name, a city) outweighs the question's generic words (dev seed: MRR +0.02).
 IDF_POWER = 2.0
+#: The share of a word's weight a match among a memory's date words earns (BM25 weighs that column
+#: half, too).
+DATE_CREDIT = 0.5
 
 
 def idf(documents: int, frequency: int) -> float:
@@ -28,16 +31,28 @@ def coverage(
     db: sqlite3.Connection, terms: Sequence[str], candidates: Collection[int], documents: int
 ) -> dict[int, float]:
     """key → idf-weighted share of `terms` the memory's indexed text (words, tags, date words)
-    contains, for each of `candidates`; `documents` is the number of indexed memories."""
+    contains, for each of `candidates`; `documents` is the number of indexed memories.
+
+    A word found only among a memory's date words counts `DATE_CREDIT` of its weight, and a word's
+    rarity is that among texts and tags where it occurs there at all: on the 5th of a month every
+    memory's date words hold "5", which must not make "case 5" as well matched by "case 29".
+    """
     if not terms or not candidates:
         return {key: 0.0 for key in candidates}
     wanted = set(candidates)
     gained = dict.fromkeys(wanted, 0.0)
     total = 0.0
     for term in terms:
-        matching = [row[0] for row in db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (f'"{term}"',))]
-        weight = idf(documents, len(matching)) ** IDF_POWER
+        in_text = _rows(db, "{text tags}", term)
+        in_dates = _rows(db, "dates", term)
+        weight = idf(documents, len(in_text) or len(in_dates)) ** IDF_POWER
         total += weight
-        for key in wanted.intersection(matching):
+        for key in wanted.intersection(in_text):
             gained[key] += weight
+        for key in wanted.intersection(in_dates - in_text):
+            gained[key] += DATE_CREDIT * weight
     return {key: value / total for key, value in gained.items()}
+
+
+def _rows(db: sqlite3.Connection, columns: str, term: str) -> set[int]:
+    return {row[0] for row in db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (f'{columns} : "{term}"',))}

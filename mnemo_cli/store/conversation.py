@@ -52,4 +52,4 @@ def with_conversation(
             session = rest[0] if rest else 0.0
             score = 1.0 - (1.0 - score) * (1.0 - NEIGHBOUR_WEIGHT * near) * (1.0 - SESSION_WEIGHT * session)
         raised.append((key, score))
-    return sorted(raised, key=lambda item: (-item[1], item[0]))
+    return sorted(raised, key=lambda item: -item[1])  # stable: ties keep their order

@@ -192,7 +192,7 @@ def _boosted(
         (key, score if start <= stamps[key] < end and stamps[key] <= latest else score / (1.0 + WINDOW_BOOST))
         for key, score in scored
     ]
-    return sorted(kept, key=lambda pair: (-pair[1], pair[0]))
+    return sorted(kept, key=lambda pair: -pair[1])  # stable: ties keep their order
 
 
 def _in_window(state: IndexState, query: Query, window: TimeMatch) -> list[Hit]:
@@ -248,7 +248,9 @@ def _hybrid(
     if turns:  # a conversation's turns: "ok, sounds good" can answer little (`terms.informativeness`)
         texts = state.catalog.texts(list(turns))
         scored = [(key, score * informativeness(texts[key]) if key in turns else score) for key, score in scored]
-    scored.sort(key=lambda item: (-item[1], item[0]))
+    # Ties (several memories holding every word: relevance 1) go to the nearer meaning; the later
+    # steps sort stably and keep this order among equals.
+    scored.sort(key=lambda item: (-item[1], -cosines.get(item[0], 0.0), item[0]))
     if turns:
         terms = query_terms(text)
 
@@ -262,7 +264,7 @@ def _hybrid(
 
         scored = with_conversation(scored, turns, neighbours, relevance_of)
     head = [key for key, _ in scored[: recency.DEPTH]]
-    return recency.prefer_newer(scored, state.vectors, state.catalog.created_times(head))
+    return recency.prefer_newer(scored, state.vectors, state.catalog.created_times(head), cosines)
 
 
 def _expanded(state: IndexState, hits: list[Hit], query: Query) -> list[Hit]:

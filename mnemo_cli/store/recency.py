@@ -23,13 +23,19 @@ SAME_SUBJECT = 0.7
 MARGIN = 0.1
 #: What the older memory loses.
 PENALTY = 0.2
+#: Cosine with the query from which a memory is the query itself (the near-duplicate threshold).
+ASKED_FOR = 0.98
 
 
 def prefer_newer(
-    scored: Sequence[tuple[int, float]], vectors: Vectors, created: Mapping[int, float]
+    scored: Sequence[tuple[int, float]],
+    vectors: Vectors,
+    created: Mapping[int, float],
+    asked: Mapping[int, float] | None = None,
 ) -> list[tuple[int, float]]:
     """`scored` (key, relevance) best first → the same, older same-subject memories demoted, re-sorted;
-    `created` maps each key to its creation time (seconds)."""
+    `created` maps each key to its creation time (seconds); `asked` to its cosine with the query: a
+    memory the query repeats word for word (`ASKED_FOR`) is what was asked for, and keeps its place."""
     import numpy as np
 
     head = list(scored[:DEPTH])
@@ -43,11 +49,12 @@ def prefer_newer(
     for i, (older, older_score) in enumerate(head):
         for j, (newer, newer_score) in enumerate(head):
             if (
-                created[newer] > created[older]
+                (asked or {}).get(older, 0.0) < ASKED_FOR
+                and created[newer] > created[older]
                 and similar[i, j] >= SAME_SUBJECT
                 and newer_score >= older_score - MARGIN
             ):
                 demoted.add(older)
                 break
     adjusted = [(key, max(0.0, score - PENALTY) if key in demoted else score) for key, score in head]
-    return sorted(adjusted + list(scored[DEPTH:]), key=lambda item: (-item[1], item[0]))
+    return sorted(adjusted + list(scored[DEPTH:]), key=lambda item: -item[1])  # stable: ties keep their order

@@ -62,7 +62,15 @@ def test_coverage_weighs_rare_words_more_and_counts_unknown_words() -> None:
 def test_coverage_matches_like_the_lexical_index() -> None:
     catalog = catalog_of(["She was running marathons", "nothing here"])
     assert catalog.coverage(["runs"], [1, 2]) == {1: 1.0, 2: 0.0}  # the porter stemmer: runs ~ running
-    assert catalog.coverage(["may"], [1]) == {1: 1.0}  # the date words: created in May
+    assert catalog.coverage(["may"], [1]) == {1: 0.5}  # only among the date words (created in May): half
+
+
+def test_a_number_every_date_holds_does_not_match_like_the_text() -> None:
+    # Created on the 1st of May: every memory's date words hold "1", only one text does.
+    catalog = catalog_of([f"kill -9 case {n} of the run" for n in (1, 29, 30)])
+    got = catalog.coverage(["case", "1", "run"], [1, 2, 3])
+    assert got[1] == pytest.approx(1.0)
+    assert got[2] == got[3] < 0.9
 
 
 def test_coverage_of_no_terms_is_zero() -> None:

@@ -47,6 +47,13 @@ def test_the_older_memory_loses_whichever_ranked_first() -> None:
     assert result[1][1] == pytest.approx(0.85 - recency.PENALTY)
 
 
+def test_a_memory_the_query_repeats_keeps_its_place() -> None:
+    vectors = vectors_of({1: axis(0), 2: axis(0, 0.2)})
+    scored = [(1, 1.0), (2, 1.0)]
+    assert recency.prefer_newer(scored, vectors, {1: 100.0, 2: 200.0}, {1: 0.999, 2: 0.97}) == scored
+    assert recency.prefer_newer(scored, vectors, {1: 100.0, 2: 200.0})[0][0] == 2
+
+
 def test_short_lists_pass_through() -> None:
     vectors = vectors_of({1: axis(0)})
     assert recency.prefer_newer([(1, 0.5)], vectors, {1: 1.0}) == [(1, 0.5)]
