@@ -1,4 +1,5 @@
-"""Checks: `verify` re-reads a whole store (header, key-slot copies, HEAD, every frame and the
+"""Checks: `stats` reports what a store holds (counts, positions, key slots, bytes on disk);
+`verify` re-reads a whole store (header, key-slot copies, HEAD, every frame and the
 chain, the newest index snapshot, leftovers) and, deep, compares the index with one rebuilt from
 the log. Read-only: nothing here writes. Repair is elsewhere (`salvage.py`, `doctor.py`).
 """
@@ -6,8 +7,9 @@ the log. Read-only: nothing here writes. Repair is elsewhere (`salvage.py`, `doc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mnemo_cli.crypto import keyslots
 from mnemo_cli.embed.model_spec import ModelSpec
@@ -15,7 +17,7 @@ from mnemo_cli.errors import IntegrityError, ModelError
 from mnemo_cli.index import snapshot as payload_codec
 from mnemo_cli.log import fileops, layout, leftovers, snapshot_file, store_header
 from mnemo_cli.log.head import Head
-from mnemo_cli.store import rollback, slot_strength
+from mnemo_cli.store import rollback, slot_strength, values
 from mnemo_cli.store.state import IndexState
 
 if TYPE_CHECKING:
@@ -120,3 +122,44 @@ def _compare_with_rebuild(store: Store) -> None:
             f"{store.path / layout.INDEX_DIR}: the index snapshot differs from the log (first difference: "
             f"{differing[0][0] if differing else '?'}); delete index/ to rebuild it"
         )
+
+
+def stats(store: Store) -> dict[str, Any]:
+    """Counts, log and snapshot positions, key slots and bytes on disk (read-only)."""
+    import time
+
+    state = store.state()
+    head = store.head()
+    catalog = state.catalog
+    expired = catalog.expired_count(time.time())
+    files = {str(p.relative_to(store.path)): p.stat().st_size for p in sorted(store.path.rglob("*")) if p.is_file()}
+    slots = [slot.describe() for slot in store.slots]
+    return {
+        "path": str(store.path),
+        "store_id": store.store_id.hex(),
+        "memories": {
+            "live": catalog.count() - expired,
+            "expired": expired,
+            "forgotten": catalog.counter("forgotten"),
+        },
+        "links": catalog.link_count(),
+        "log": {
+            "generation": head.gen.hex(),
+            "frames": head.frames,
+            "bytes": head.log_bytes,
+            "commits": head.commit,
+        },
+        "snapshot": {"frames": state.snapshot_frames, "tail_frames": state.tail_frames()},
+        "last_compaction": _epoch_text(catalog.counter("last_compaction")),
+        "compactions": catalog.counter("compactions"),
+        "model": state.model.id,
+        "model_spec": state.model.to_json(),
+        "key_slots": slots,
+        "disk": {"bytes": sum(files.values()), "files": files},
+    }
+
+
+def _epoch_text(epoch: int) -> str | None:
+    from datetime import UTC
+
+    return values.format_time(datetime.fromtimestamp(epoch, UTC)) if epoch else None

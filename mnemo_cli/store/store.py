@@ -22,25 +22,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mnemo_cli import timings
-from mnemo_cli.crypto import aead, keyslots, secrets
-from mnemo_cli.crypto.kdf import KdfParams, check_creatable, params_for_profile
+from mnemo_cli.crypto import keyslots, secrets
+from mnemo_cli.crypto.kdf import KdfParams
 from mnemo_cli.crypto.keyslots import KeySlot, KeySlotTable
 from mnemo_cli.embed.model_spec import ModelSpec
-from mnemo_cli.errors import AuthenticationError, IntegrityError, MemoryNotFound, StoreExists, UsageError
-from mnemo_cli.log import fileops, keyslot_files, layout, snapshot_file, store_header
+from mnemo_cli.errors import AuthenticationError, IntegrityError, MemoryNotFound, UsageError
+from mnemo_cli.log import keyslot_files, layout, snapshot_file, store_header
 from mnemo_cli.log.head import Head, WrongKey
 from mnemo_cli.log.journal import Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
-from mnemo_cli.store import checks, generations, key_admin, remembering, rollback, seen, values
+from mnemo_cli.store import checks, creating, generations, key_admin, queries, remembering, rollback, seen
 from mnemo_cli.store import records as record_codec
 from mnemo_cli.store.backup import BackupReport
 from mnemo_cli.store.backup import backup as take_backup
 from mnemo_cli.store.checks import VerifyReport
-from mnemo_cli.store.context import check_context, with_context
 from mnemo_cli.store.generations import CompactReport, ReindexReport
 from mnemo_cli.store.key_admin import RekeyReport
 from mnemo_cli.store.location import store_path
-from mnemo_cli.store.recall import Query, recall
 from mnemo_cli.store.records import Record, RecordFormatError
 from mnemo_cli.store.remembering import COMMIT_BATCH, RememberReport, new_memory
 from mnemo_cli.store.state import IndexState
@@ -48,7 +46,6 @@ from mnemo_cli.store.state import IndexState
 if TYPE_CHECKING:
     from mnemo_cli.embed.embedder import Embedder, Preload
 
-KEY_ID = 1
 #: A writer refreshes the index snapshot once the log holds this many frames beyond it.
 SNAPSHOT_EVERY = 256
 
@@ -86,13 +83,6 @@ class Store:
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    @staticmethod
-    def check_exists(path: Path | None = None) -> Path:
-        """The store's path, or `StoreNotFound` (before anyone is asked for a secret)."""
-        path = store_path() if path is None else Path(path)
-        store_header.read(path)
-        return path
-
     @classmethod
     def create(
         cls,
@@ -102,44 +92,16 @@ class Store:
         kdf: str | KdfParams = "default",
         recovery: bool = True,
     ) -> Store:
-        """Create a store with one key slot per secret (passphrase or keyfile), plus a recovery key.
+        """Create a store with one key slot per secret (passphrase or keyfile), plus a recovery key
+        (`creating.create`: a crash leaves either no store or a complete one)."""
+        return creating.create(cls, path, secret_list, kdf=kdf, recovery=recovery)
 
-        The folder is built under a temporary name beside `path` and renamed into place, so a
-        crash leaves either no store or a complete one.
-        """
+    @staticmethod
+    def check_exists(path: Path | None = None) -> Path:
+        """The store's path, or `StoreNotFound` (before anyone is asked for a secret)."""
         path = store_path() if path is None else Path(path)
-        params = params_for_profile(kdf) if isinstance(kdf, str) else kdf
-        check_creatable(params)
-        if not secret_list and not recovery:
-            raise UsageError("a store needs at least one secret")
-        if any(s.kind == "recovery" for s in secret_list):
-            raise UsageError("the recovery key is made by create, not given to it")
-        _check_free(path)
-        fileops.make_parents(path)
-        work = path.parent / f".{path.name}.init-{aead.random_bytes(6).hex()}"
-        store_id, data_key = aead.random_bytes(16), aead.random_bytes(32)
-        fileops.mkdir(work)
-        try:
-            fileops.create_exclusive(work / layout.HEADER, store_header.encode(store_header.StoreHeader(store_id)))
-            slots, recovery_text = key_admin.new_slots(
-                secret_list, data_key, KEY_ID, store_id, params, first=1, recovery=recovery, label="recovery key"
-            )
-            table = KeySlotTable(store_id, 1, tuple(slots))
-            keyslot_files.write(work, table)
-            fileops.create_exclusive(work / layout.LOCK, b"")
-            Journal(work, store_id, data_key).initialise(KEY_ID)
-            fileops.fsync_dir(work)
-            try:
-                fileops.rename_dir(work, path)
-            except FileExistsError:
-                raise StoreExists(f"a store appeared at {path} while this one was being created") from None
-            fileops.fsync_dir(path.parent)
-        except Exception:
-            fileops.discard_tree(work)
-            raise
-        store = cls(path, store_id, data_key, table, slots[0])
-        store.recovery_key = recovery_text
-        return store
+        store_header.read(path)
+        return path
 
     @classmethod
     def open(
@@ -451,17 +413,8 @@ class Store:
         older_than: str | None = None,
         expired: bool = False,
     ) -> list[Memory]:
-        """Memories to forget or prune, oldest first: all of `words` in the text, all `tags`, and
-        (when given) created more than `older_than` ago (e.g. `90d`) or expired."""
-        import time
-
-        now = time.time()
-        before = now - values.parse_duration(older_than, what="--older-than").total_seconds() if older_than else None
-        if words is not None and not values.is_utf8(words):
-            raise UsageError("--query is not valid UTF-8 text")
-        return self.state().catalog.select(
-            words=words, tags=values.check_tags(tags), created_before=before, expired_at=now if expired else None
-        )
+        """Memories to forget or prune, oldest first (`queries.select`)."""
+        return queries.select(self, words=words, tags=tags, older_than=older_than, expired=expired)
 
     def recall(
         self,
@@ -478,31 +431,21 @@ class Store:
         context: int = 0,
         now: str | datetime | None = None,
     ) -> list[Hit]:
-        """The memories that best answer `query`, best first (see docs/cli.md for the score scales).
-
-        `session`: only memories of that session. `context`: after each hit, up to that many
-        memories before and after it in its session, as context entries (`Hit.is_context`,
-        `store/context.py`). Time words in `query`, `since` and `until` ("last week") are relative
-        to `now` (default: the clock), in the user's time zone."""
-        with timings.phase("search"):  # timings: what the phases nested in it (open, model, ...) leave
-            moment = values.parse_time(now, what="--now") if now is not None else None
-            request = Query(
-                text=query,
-                k=k,
-                mode=mode,
-                tags=tuple(tags),
-                since=_moment(since, "--since", moment),
-                until=_moment(until, "--until", moment, end=True),
-                expand=expand,
-                min_score=min_score,
-                session=None if session is None else values.check_session(session),
-                now=moment,
-            )
-            request.check()
-            check_context(context)
-            state = self.state()
-            hits = recall(state, self.embedder_for(state.model), request)
-            return with_context(state.catalog, hits, context) if context else hits
+        """The memories that best answer `query`, best first (`queries.recall`; docs/cli.md has the scores)."""
+        return queries.recall(
+            self,
+            query,
+            k=k,
+            mode=mode,
+            tags=tags,
+            since=since,
+            until=until,
+            expand=expand,
+            min_score=min_score,
+            session=session,
+            context=context,
+            now=now,
+        )
 
     def list_memories(
         self,
@@ -513,18 +456,8 @@ class Store:
         limit: int | None = None,
         session: str | None = None,
     ) -> list[Memory]:
-        """Memories newest first (by `created_at`), filtered like recall (`session`: only its memories)."""
-        if limit is not None:
-            values.check_count(limit, "--limit")
-        start, end = _moment(since, "--since"), _moment(until, "--until", end=True)
-        values.check_range(start, end)
-        return self.state().catalog.newest(
-            values.check_tags(tags),
-            start.timestamp() if start else None,
-            end.timestamp() if end else None,
-            limit,
-            None if session is None else values.check_session(session),
-        )
+        """Memories newest first (by `created_at`), filtered like recall (`queries.list_memories`)."""
+        return queries.list_memories(self, tags=tags, since=since, until=until, limit=limit, session=session)
 
     def memories(self) -> Iterable[Memory]:
         """Every memory in the order it was remembered (for export)."""
@@ -548,38 +481,8 @@ class Store:
         return generations.reindex(self, spec, progress=progress, lock_wait=lock_wait)
 
     def stats(self) -> dict[str, Any]:
-        """Counts, log and snapshot positions, key slots and bytes on disk (read-only)."""
-        import time
-
-        state = self.state()
-        head = self.head()
-        catalog = state.catalog
-        expired = catalog.expired_count(time.time())
-        files = {str(p.relative_to(self.path)): p.stat().st_size for p in sorted(self.path.rglob("*")) if p.is_file()}
-        slots = [slot.describe() for slot in self.slots]
-        return {
-            "path": str(self.path),
-            "store_id": self.store_id.hex(),
-            "memories": {
-                "live": catalog.count() - expired,
-                "expired": expired,
-                "forgotten": catalog.counter("forgotten"),
-            },
-            "links": catalog.link_count(),
-            "log": {
-                "generation": head.gen.hex(),
-                "frames": head.frames,
-                "bytes": head.log_bytes,
-                "commits": head.commit,
-            },
-            "snapshot": {"frames": state.snapshot_frames, "tail_frames": state.tail_frames()},
-            "last_compaction": _epoch_text(catalog.counter("last_compaction")),
-            "compactions": catalog.counter("compactions"),
-            "model": state.model.id,
-            "model_spec": state.model.to_json(),
-            "key_slots": slots,
-            "disk": {"bytes": sum(files.values()), "files": files},
-        }
+        """Counts, log and snapshot positions, key slots and bytes on disk (read-only; `checks.stats`)."""
+        return checks.stats(self)
 
     # -- backup -----------------------------------------------------------------------------------
 
@@ -647,25 +550,3 @@ def _stale_slots(table: KeySlotTable, slot: KeySlot) -> list[str]:
         f"key slot(s) {listed} hold a data key the store no longer uses (an interrupted "
         f"`mnemo rekey --full`): run it again, or `mnemo key remove` them"
     ]
-
-
-def _epoch_text(epoch: int) -> str | None:
-    from datetime import UTC
-
-    return values.format_time(datetime.fromtimestamp(epoch, UTC)) if epoch else None
-
-
-def _moment(value: str | datetime | None, what: str, now: datetime | None = None, end: bool = False) -> datetime | None:
-    """--since or --until (with `end`: time words give their window's end) as a time."""
-    if value is None or isinstance(value, datetime):
-        return values.parse_time(value, what=what) if value is not None else None
-    return values.parse_since(value, what=what, now=now, end=end)
-
-
-def _check_free(path: Path) -> None:
-    if not path.exists() and not path.is_symlink():
-        return
-    if (path / layout.HEADER).exists():
-        raise StoreExists(f"a store already exists at {path}")
-    if not path.is_dir() or any(path.iterdir()):
-        raise StoreExists(f"{path} exists and is not an empty folder")
