@@ -12,6 +12,9 @@
 
 Writes go to the encrypted log (the source of truth); reads go through the derived index state
 (`state.py`), loaded from a snapshot plus the log's tail and refreshed before every read.
+This module is the core (open, lifecycle, records, state, reads); each other job is a module of
+functions taking the store, which `Store` delegates to: `creating`, `unlocking`, `remembering`,
+`queries`, `generations` (compact, reindex), `key_admin` (key slots, rekey), `checks` (stats, verify).
 """
 
 from __future__ import annotations
@@ -22,16 +25,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mnemo_cli import timings
-from mnemo_cli.crypto import keyslots, secrets
+from mnemo_cli.crypto import secrets
 from mnemo_cli.crypto.kdf import KdfParams
 from mnemo_cli.crypto.keyslots import KeySlot, KeySlotTable
 from mnemo_cli.embed.model_spec import ModelSpec
-from mnemo_cli.errors import AuthenticationError, IntegrityError, MemoryNotFound, UsageError
+from mnemo_cli.errors import IntegrityError, MemoryNotFound, UsageError
 from mnemo_cli.log import keyslot_files, layout, snapshot_file, store_header
-from mnemo_cli.log.head import Head, WrongKey
+from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
-from mnemo_cli.store import checks, creating, generations, key_admin, queries, remembering, rollback, seen
+from mnemo_cli.store import checks, creating, generations, key_admin, queries, remembering, rollback, seen, unlocking
 from mnemo_cli.store import records as record_codec
 from mnemo_cli.store.backup import BackupReport
 from mnemo_cli.store.backup import backup as take_backup
@@ -49,18 +52,8 @@ if TYPE_CHECKING:
 #: A writer refreshes the index snapshot once the log holds this many frames beyond it.
 SNAPSHOT_EVERY = 256
 
-__all__ = [
-    "COMMIT_BATCH",
-    "SNAPSHOT_EVERY",
-    "CompactReport",
-    "NewMemory",
-    "ReindexReport",
-    "RekeyReport",
-    "RememberReport",
-    "Store",
-    "VerifyReport",
-    "new_memory",
-]
+__all__ = ["COMMIT_BATCH", "SNAPSHOT_EVERY", "CompactReport", "NewMemory", "ReindexReport", "RekeyReport"]
+__all__ += ["RememberReport", "Store", "VerifyReport", "new_memory"]
 
 
 class Store:
@@ -119,7 +112,7 @@ class Store:
 
                 preload = Preload()
             try:
-                store = cls._unlock(store_path() if path is None else Path(path), secret, embedder)
+                store = unlocking.unlock(cls, store_path() if path is None else Path(path), secret, embedder)
             except BaseException:
                 if preload is not None:
                     preload.cancel()
@@ -127,54 +120,10 @@ class Store:
             store._preload = preload
             return store
 
-    @classmethod
-    def _unlock(cls, path: Path, secret: secrets.Secret, embedder: Embedder | None) -> Store:
-        header = store_header.read(path)
-        table, notes = keyslot_files.read(path, header.store_id)
-        seen_before = seen.read_raw(header.store_id, path)  # before HEAD: see `seen.read_raw`
-        retired: list[KeySlot] = []
-        for data_key, slot in keyslots.openings(table, secret):
-            store = cls(path, header.store_id, data_key, table, slot)
-            try:
-                head = store.head()  # HEAD must decrypt under this key: a wrong store or damaged anchor shows now
-            except WrongKey:
-                if len({s.key_id for s in table.slots}) == 1:
-                    raise  # one data key: HEAD is damaged or foreign
-                retired.append(slot)  # a key replaced by `rekey --full` (or of an unfinished one)
-                continue
-            store._embedder = embedder
-            store.notes.extend(notes)
-            store.notes.extend(seen.observe(seen_before, header.store_id, path, data_key, head, table.seq))
-            store.notes.extend(_stale_slots(table, slot))
-            return store
-        listed = ", ".join(str(s.slot_id) for s in retired)
-        raise AuthenticationError(
-            f"this {secret.kind} opens key slot(s) {listed}, whose data key the store no longer uses "
-            "(replaced by `mnemo rekey --full`, or from one that was interrupted)",
-            hint="unlock with a secret given to the newer key (or the older one, if the rekey did not finish)",
-        )
-
     def recheck(self) -> list[str]:
-        """`open`'s checks made again, without the key derivation, for a process that keeps the
-        store open across requests (the agent); returns the notes `open` would give now.
-
-        `AuthenticationError` when this unlock no longer speaks for the store: the key slot it was
-        unlocked with is gone or changed (a secret removed or replaced, a full rekey), or the folder
-        holds another store now."""
-        header = store_header.read(self.path)
-        if header.store_id != self.store_id:
-            raise AuthenticationError(f"{self.path} holds another store now")
-        table, notes = keyslot_files.read(self.path, self.store_id)
-        if self.unlocked_with not in table.slots:
-            raise AuthenticationError("the secret this store was unlocked with no longer opens it")
-        seen_before = seen.read_raw(self.store_id, self.path)  # before HEAD, as in `open`
-        try:
-            head = self.head()
-        except WrongKey:
-            raise AuthenticationError("the store's data key changed (a full rekey)") from None
-        self._table = table
-        notes.extend(seen.observe(seen_before, self.store_id, self.path, self._data_key, head, table.seq))
-        return notes + _stale_slots(table, self.unlocked_with)
+        """`open`'s checks made again without the key derivation, for a process that keeps the store
+        open (the agent): the notes `open` would give now, or `AuthenticationError` (`unlocking.recheck`)."""
+        return unlocking.recheck(self)
 
     def close(self) -> None:
         if self._preload is not None:
@@ -539,14 +488,3 @@ class Store:
     def verify(self, *, deep: bool = False) -> VerifyReport:
         """Re-read everything; `deep`: also compare the index with a rebuild (`checks.verify`)."""
         return checks.verify(self, deep=deep)
-
-
-def _stale_slots(table: KeySlotTable, slot: KeySlot) -> list[str]:
-    stale = [s.slot_id for s in table.slots if s.key_id != slot.key_id]
-    if not stale:
-        return []
-    listed = ", ".join(map(str, stale))
-    return [
-        f"key slot(s) {listed} hold a data key the store no longer uses (an interrupted "
-        f"`mnemo rekey --full`): run it again, or `mnemo key remove` them"
-    ]
