@@ -50,23 +50,42 @@ class ReindexReport:
 
 
 def switch_generation(
-    journal: Journal, bodies: Sequence[bytes], key_id: int, commit: int, *, on_switch: Callable[[Head], None]
+    store: Store,
+    journal: Journal,
+    bodies: Sequence[bytes],
+    key_id: int,
+    commit: int,
+    *,
+    on_switch: Callable[[Head], None] | None = None,
 ) -> tuple[Head, list[str]]:
-    """Write `bodies` as a new log generation under `journal`'s key, switch HEAD to it (the commit
-    point), call `on_switch(new HEAD)`, then remove every file the new generation does not own.
-    With the writers' lock held. Returns (new HEAD, files removed, relative to the store)."""
+    """Make `bodies` the store's log: write them as a new generation under `journal`'s key, switch
+    HEAD to it (the commit point), call `on_switch(new HEAD)` (rekey: the store takes the new key),
+    record it as seen, remove every file the new generation does not own (the old generation's log
+    and snapshots, leftovers), then bring the index up to it, with a snapshot when the log is long
+    enough. With the writers' lock held. Returns (new HEAD, files removed, relative to the store)."""
     new = journal.write_generation(bodies, key_id, commit)
     journal.switch_to(new)
-    on_switch(new)
+    if on_switch is not None:
+        on_switch(new)
+    store._record_seen(new)
     removed = journal.remove_orphans(new)
+    state = store._state
+    if state is not None:
+        state.load(locked=True)
+    if store._snapshot_due(new.frames):
+        if state is None:  # none under this key yet (rekey): built from the log, as a reader would
+            state = IndexState(store.path, store.store_id, store._data_key, journal)
+            state.load(locked=True, use_snapshots=False)
+            store._state = state
+        state.write_snapshot()
     return new, removed
 
 
 def rewrite_generation(
     store: Store, state: IndexState, before: Head, model: ModelSpec, vectors: dict[str, Any] | None = None
 ) -> tuple[Head, int, int, list[str]]:
-    """Write the live memories and links as a new generation, switch HEAD to it (the commit
-    point) and remove the old files; with the writers' lock held and `state` caught up.
+    """Write the live memories and links as a new generation and switch the store to it
+    (`switch_generation`); with the writers' lock held and `state` (the store's) caught up.
 
     Each memory keeps its original `remember` body, or, given `vectors` (reindex), gets its
     vector from there and `model`'s id. Returns (new HEAD, memories, links, files removed)."""
@@ -94,12 +113,7 @@ def rewrite_generation(
     first = [record_codec.encode(marker)]
     if model != EMBEDDED:  # the vectors kept come from it: the new generation says so
         first.append(record_codec.encode(_model_record(model)))
-    new, removed = switch_generation(
-        journal, [*first, *kept], before.key_id, before.commit + 1, on_switch=store._record_seen
-    )
-    state.load(locked=True)
-    if store._snapshot_due(new.frames):
-        state.write_snapshot()
+    new, removed = switch_generation(store, journal, [*first, *kept], before.key_id, before.commit + 1)
     return new, memories, len(links), removed
 
 

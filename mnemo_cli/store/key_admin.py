@@ -17,9 +17,9 @@ from mnemo_cli.crypto.kdf import KdfParams, check_creatable, params_for_profile
 from mnemo_cli.crypto.keyslots import KeySlot
 from mnemo_cli.errors import UsageError
 from mnemo_cli.log import keyslot_files
+from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
 from mnemo_cli.store.generations import switch_generation
-from mnemo_cli.store.state import IndexState
 
 if TYPE_CHECKING:
     from mnemo_cli.store.store import Store
@@ -171,22 +171,13 @@ def rekey(
         table = keyslots.with_slots(table, [*current, *added])
         keyslot_files.write(store.path, table)
         new_journal = store._guarded(Journal(store.path, store.store_id, new_key))
-        table = keyslots.with_slots(table, added)
-        # Once HEAD names the new key's generation, the old slots go; then the old key's log and snapshots.
-        new, _removed = switch_generation(
-            new_journal,
-            bodies,
-            key_id,
-            before.commit + 1,
-            on_switch=lambda _new: keyslot_files.write(store.path, table),
-        )
-        store._journal, store._data_key, store._table = new_journal, new_key, table
-        store._record_seen(new)  # under the new key: the old key's record cannot be checked now
-        store.unlocked_with = added[0]
-        store._state = None
-        if store._snapshot_due(new.frames):  # the old snapshot was sealed under the old key
-            state = IndexState(store.path, store.store_id, new_key, new_journal)
-            state.load(locked=True, use_snapshots=False)
-            state.write_snapshot()
-            store._state = state
+        final = keyslots.with_slots(table, added)
+
+        def take_new_key(_new: Head) -> None:  # HEAD names the new key's generation: the old slots go
+            keyslot_files.write(store.path, final)
+            store._journal, store._data_key, store._table = new_journal, new_key, final
+            store.unlocked_with = added[0]
+            store._state = None  # the old index was sealed under the old key
+
+        new, _removed = switch_generation(store, new_journal, bodies, key_id, before.commit + 1, on_switch=take_new_key)
     return RekeyReport(slots=added, recovery_key=recovery_text, frames=new.frames, key_id=key_id)
