@@ -2,8 +2,9 @@
 
 `compact` (live memories and links only: forgotten text leaves the disk), `reindex` (every memory
 re-embedded with another model) and `key_admin.rekey` (every record under a new data key) all end
-in `switch_generation`: write the new generation, make HEAD name it (the commit point), remove the
-files the new generation does not own (the old generation's log and snapshots, leftovers).
+in `switch_generation`: write the new generation, make HEAD name it (the commit point), record it
+as seen, remove the files the new generation does not own (the old generation's log and snapshots,
+leftovers), then bring the index up to it and snapshot it when due.
 """
 
 from __future__ import annotations
