@@ -44,12 +44,13 @@ def init(
     """
     from mnemo_cli.errors import AuthenticationError
     from mnemo_cli.store import secret_sources
+    from mnemo_cli.store.creating import check_free
     from mnemo_cli.store.keyfiles import new_keyfile
     from mnemo_cli.store.location import store_path
-    from mnemo_cli.store.store import Store, _check_free
+    from mnemo_cli.store.store import Store
 
     path = store_path()
-    _check_free(path)
+    check_free(path)
     secrets_for_slots = []
     found = secret_sources.configured()
     if found == ["MNEMO_KEYFILE"]:

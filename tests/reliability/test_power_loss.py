@@ -27,7 +27,7 @@ from mnemo_cli.errors import StoreNotFound
 from mnemo_cli.log import fileops
 from mnemo_cli.log.fileops import Fault, SimulatedCrash
 from mnemo_cli.memories import Link, NewMemory
-from mnemo_cli.store import store as store_module
+from mnemo_cli.store import remembering
 from mnemo_cli.store.slot_strength import weak_slot_notes_at
 from mnemo_cli.store.store import Store
 from tests.reliability.conftest import scaled
@@ -182,7 +182,7 @@ def test_import_in_batches(
     pristine: Path, tmp_path: Path, tally: Callable[[int], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An import commits in batches (3 here): a cut leaves the store after some whole batch."""
-    monkeypatch.setattr(store_module, "COMMIT_BATCH", 3)
+    monkeypatch.setattr(remembering, "COMMIT_BATCH", 3)
     items = [NewMemory(id=f"{i:032x}", text=f"imported memory {i}", tags=["import"]) for i in range(1, 8)]
     links = [Link(f"{1:032x}", f"{2:032x}", "next", "2026-01-01T00:00:00Z")]
 
