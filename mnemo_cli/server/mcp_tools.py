@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mnemo_cli.errors import MnemoError, UsageError
+from mnemo_cli.safe_text import one_line
 from mnemo_cli.server.warm import Revoked, WarmStore
 from mnemo_cli.store import values
 
@@ -378,16 +379,18 @@ def _array(documents: list[dict[str, Any]]) -> str:
 
 
 def _warning(message: str) -> str:
-    return f"mnemo: warning: {message}"
+    return f"mnemo: warning: {one_line(message)}"
 
 
 def error_reply(error: Exception, warnings: list[str] | None = None) -> Reply:
     """The one line (and hint) the command line prints for `error`."""
     if isinstance(error, Revoked):
-        text = f"mnemo: error: {error}\nmnemo: hint: restart `mnemo serve` with a secret that opens the store"
+        hint = "\nmnemo: hint: restart `mnemo serve` with a secret that opens the store"
+        text = f"mnemo: error: {one_line(str(error))}{hint}"
     elif isinstance(error, MnemoError):
-        text = f"mnemo: error: {error}" + (f"\nmnemo: hint: {error.hint}" if error.hint else "")
+        hint = f"\nmnemo: hint: {one_line(error.hint)}" if error.hint else ""
+        text = f"mnemo: error: {one_line(str(error))}" + hint
     else:
         first = next((line.strip() for line in str(error).splitlines() if line.strip()), "unknown error")
-        text = f"mnemo: error: internal error: {type(error).__name__}: {first}"
+        text = f"mnemo: error: internal error: {type(error).__name__}: {one_line(first)}"
     return Reply(text, is_error=True, warnings=warnings or [])

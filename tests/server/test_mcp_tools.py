@@ -153,3 +153,15 @@ def test_recall_applies_the_relevance_floor_like_the_cli(tools: Tools) -> None:
     assert len(everything) == 2
     found = json.loads(tools.call("recall", {"query": "what does Dana prefer?"}).text)
     assert [hit["text"] for hit in found] == ["Dana prefers email"]
+
+
+def test_an_error_quoting_what_the_client_sent_stays_one_visible_line(tools: Tools) -> None:
+    tools.call("remember", {"text": "Dana prefers email"})
+    for bad in ("00\n0", "ab\x1b[2Jcd", "abcd\u202eefgh"):
+        reply = tools.call("show", {"id": bad})
+        assert reply.is_error
+        error = reply.text.split("\nmnemo: hint: ")[0]
+        assert error.startswith("mnemo: error: ") and "\n" not in error
+        assert "\x1b" not in reply.text and "\u202e" not in reply.text
+    reply = tools.call("show", {"id": "00\n0"})
+    assert "00\\n0" in reply.text
