@@ -64,7 +64,7 @@ def main() -> None:
     fd = os.open(raw_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     for _ in range(args.appends):
         started = time.perf_counter()
-        store.append([memory])
+        store._append([memory])
         append.append(time.perf_counter() - started)
         started = time.perf_counter()
         os.write(fd, os.urandom(frame_bytes))

@@ -41,14 +41,14 @@ def make_store(path: Path, n_records: int = 3, *, batches: int = 1) -> Fixture:
     ]
     per_batch = max(1, -(-n_records // batches))
     for start in range(0, n_records, per_batch):
-        store.append(written[start : start + per_batch])
+        store._append(written[start : start + per_batch])
     store.close()
     return Fixture(path, passphrase, keyfile, recovery, written)
 
 
 def read_all(path: Path, secret: Secret) -> list[Record]:
     with Store.open(path, secret) as store:
-        return list(store.records())
+        return list(store._records())
 
 
 def store_files(path: Path) -> list[Path]:

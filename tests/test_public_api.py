@@ -36,3 +36,12 @@ def test_lazy_names() -> None:
     assert mnemo_cli.secrets.passphrase("x", "t").kind == "passphrase"
     with pytest.raises(AttributeError):
         _ = mnemo_cli.Nope  # type: ignore[attr-defined]
+
+
+def test_the_raw_record_api_is_not_public() -> None:
+    """`Store` offers no way to write or read records past remember's, link's and forget's checks."""
+    from mnemo_cli import Store
+
+    public = {name for name in dir(Store) if not name.startswith("_")}
+    assert not {"append", "records"} & public
+    assert {"remember", "recall", "forget", "link"} <= public

@@ -62,7 +62,7 @@ def verify(store: Store, *, deep: bool = False) -> VerifyReport:
         raise IntegrityError(f"{store.path}: both key-slot copies are unusable")
     head = store.head()
     ops: dict[str, int] = {}
-    for record in store.records():
+    for record in store._records():
         ops[record.op] = ops.get(record.op, 0) + 1
     rollback.check(store.journal, store.store_id, store.path, store._data_key, store._table.seq)
     log_file = layout.log_path(store.path, head.gen)

@@ -113,7 +113,7 @@ def remember_many(
         while batch or extra:
             to_commit = [_remember_record(m, v, embedder.model_id) for m, v in zip(batch, vectors, strict=True)]
             try:
-                head = store.append(to_commit + extra, expect_gen=gen)
+                head = store._append(to_commit + extra, expect_gen=gen)
                 break
             except GenerationChanged:  # compacted or reindexed meanwhile: vectors must match its model
                 state = store.state()

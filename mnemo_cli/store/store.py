@@ -1,17 +1,15 @@
 """`Store`: the library API over one encrypted store folder. The CLI and servers are adapters over it.
 
-    store = Store.create(path, [secrets.passphrase("correct horse", "example")])
-    store.append([Record("note", {"text": "hello"})])
-    with Store.open(path, secret) as store:
-        for record in store.records(): ...
-
-    with Store.open(None, secret) as store:           # None: $MNEMO_HOME
+    Store.create(path, [secrets.passphrase("correct horse", "example")]).close()
+    with Store.open(path, secret) as store:           # None for path: $MNEMO_HOME
         memory = store.remember("Dana prefers email", tags=["people"])
         for hit in store.recall("how do I reach Dana?", k=3):
             print(hit.score, hit.memory.text)
 
 Writes go to the encrypted log (the source of truth); reads go through the derived index state
-(`state.py`), loaded from a snapshot plus the log's tail and refreshed before every read.
+(`state.py`), loaded from a snapshot plus the log's tail and refreshed before every read. The raw
+record API (`_append`, `_records`) is private: it skips every check `remember`, `link` and `forget`
+make, so only this package and the tests use it.
 This module is the core (open, lifecycle, records, state, reads); each other job is a module of
 functions taking the store, which `Store` delegates to: `creating`, `unlocking`, `remembering`,
 `queries`, `generations` (compact, reindex), `key_admin` (key slots, rekey), `checks` (stats, verify).
@@ -150,7 +148,9 @@ class Store:
     def head(self) -> Head:
         return self.journal.read_head()
 
-    def append(self, new: Sequence[Record], *, lock_wait: float | None = None, expect_gen: bytes | None = None) -> Head:
+    def _append(
+        self, new: Sequence[Record], *, lock_wait: float | None = None, expect_gen: bytes | None = None
+    ) -> Head:
         """Commit `new` records, all or nothing, durably, before returning.
 
         `expect_gen`: only into that log generation, else `GenerationChanged` and nothing written."""
@@ -174,7 +174,7 @@ class Store:
         )  # read under the writers' lock, after HEAD: only a commit made before it can be recorded
         return journal
 
-    def records(self, *, lock_wait: float | None = None) -> Iterator[Record]:
+    def _records(self, *, lock_wait: float | None = None) -> Iterator[Record]:
         """Every committed record, oldest first, authenticated and chain-checked."""
         for body in self.journal.replay(lock_wait=lock_wait):
             try:
@@ -298,7 +298,7 @@ class Store:
         )
 
     def _commit(self, new: list[Record]) -> None:
-        head = self.append(new)
+        head = self._append(new)
         self._maybe_snapshot(head)
 
     @staticmethod

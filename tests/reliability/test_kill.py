@@ -154,7 +154,7 @@ class Seen:
 def open_and_check(path: Path) -> Seen:
     """Open the store as a new process would, replay and chain-check every record, load the index."""
     with Store.open(path, secrets.passphrase(PW, "test")) as store:
-        for _record in store.records():
+        for _record in store._records():
             pass
         texts = {memory.id: memory.text for memory in store.memories()}
         head = store.head()

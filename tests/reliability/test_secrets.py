@@ -276,7 +276,7 @@ def test_no_plaintext_on_disk_through_a_whole_session(
     needles.scan(roots, "remember")
     # the embedding actually stored for canary 0, from the decrypted log
     with Store.open(home, secrets.keyfile(keyfile_bytes, "test")) as opened:
-        blob = next(r.blob for r in opened.records() if isinstance(r, Record) and r.fields.get("text") == canaries[0])
+        blob = next(r.blob for r in opened._records() if isinstance(r, Record) and r.fields.get("text") == canaries[0])
     assert len(blob) == 4 * 384
     needles.add("embedding f32", blob)
     needles.add("embedding f16", np.frombuffer(blob, "<f4").astype("<f2").tobytes())
@@ -388,7 +388,7 @@ def test_modes_under_umask_000_in_process(tally: Callable[[int], None], tmp_path
     old = os.umask(0)
     try:
         store = Store.create(path, [secrets.passphrase(PASSPHRASE_TEXT, "test")])
-        store.append([Record("note", {"text": "x"})])
+        store._append([Record("note", {"text": "x"})])
         store.close()
     finally:
         os.umask(old)

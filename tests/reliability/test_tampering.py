@@ -133,7 +133,7 @@ def test_every_cut_of_the_log_is_an_error(tmp_path: Path, tally: Callable[[int],
         cases += 1
         if STRESS or size % 13 == 0 or size < 60:  # writers check the tail too, and repair nothing
             with Store.open(fx.path, fx.keyfile) as store, pytest.raises(IntegrityError, match=path.name):
-                store.append([Record("note", {"text": "must not land"})])
+                store._append([Record("note", {"text": "must not land"})])
             assert path.read_bytes() == original[:size]
             cases += 1
     path.write_bytes(original)
@@ -225,7 +225,7 @@ def test_frames_spliced_from_another_store_and_another_generation(tmp_path: Path
         for c, d in frame_spans(fresh):
             renewed.write_bytes(fresh[:c] + data[a:b] + fresh[d:])
             with pytest.raises(IntegrityError, match=renewed.name):
-                list(Store.open(fx.path, fx.keyfile).records())
+                list(Store.open(fx.path, fx.keyfile)._records())
             cases += 1
     tally(cases)
 
@@ -368,7 +368,7 @@ def test_a_damaged_forged_or_foreign_record_counts_as_absent(
         assert not any(ROLLED_BACK in note or "differs from" in note for note in notes), notes
         assert len(notes) <= 1, notes
         with Store.open(work, history.keyfile) as store:
-            store.append([])  # nothing to write: the record is left as it is
+            store._append([])  # nothing to write: the record is left as it is
         store_data = record.read_bytes()
         if notes and "before a full rekey" in notes[0]:
             assert store_data == data  # kept until a write, like a warning
@@ -414,7 +414,7 @@ def test_concurrent_writers_never_cause_a_false_warning(
     def write() -> None:
         with Store.open(work, history.keyfile) as store:
             for i in range(rounds):
-                store.append([Record("link", {"src": "a" * 32, "dst": "b" * 32, "rel": str(i), "created_at": "x"})])
+                store._append([Record("link", {"src": "a" * 32, "dst": "b" * 32, "rel": str(i), "created_at": "x"})])
 
     writer = threading.Thread(target=write)
     writer.start()

@@ -35,7 +35,7 @@ def test_incremental_backups_copy_only_what_is_new(tmp_path: Path) -> None:
     fx = make_store(tmp_path / "s", 3)
     with Store.open(fx.path, fx.keyfile) as store:
         first, _ = store.backup(tmp_path / "bk")
-        store.append([Record("note", {"text": "new"})])
+        store._append([Record("note", {"text": "new"})])
         second, _ = store.backup(tmp_path / "bk")
         third, _ = store.backup(tmp_path / "bk")
     assert second.incremental and 0 < second.log_bytes_copied < first.log_bytes_copied
@@ -49,7 +49,7 @@ def test_damage_in_the_frames_to_copy_keeps_the_earlier_backup_as_it_was(tmp_pat
     fx = make_store(tmp_path / "s", 3)
     with Store.open(fx.path, fx.keyfile) as store:
         store.backup(tmp_path / "bk")
-        store.append([Record("note", {"text": "new"}), Record("note", {"text": "newer"})])
+        store._append([Record("note", {"text": "new"}), Record("note", {"text": "newer"})])
         kept = digest_tree(tmp_path / "bk")
         log = next((fx.path / layout.LOG_DIR).iterdir())
         data = bytearray(log.read_bytes())
@@ -217,7 +217,7 @@ def test_crash_at_every_point_of_an_incremental_backup(tmp_path: Path) -> None:
     fx = make_store(tmp_path / "s", 2)
     store = Store.open(fx.path, fx.keyfile)
     store.backup(tmp_path / "base")
-    store.append([Record("note", {"text": "third"})])
+    store._append([Record("note", {"text": "third"})])
     shutil.copytree(tmp_path / "base", tmp_path / "reference")
     fileops.inject(None)
     store.backup(tmp_path / "reference")

@@ -61,7 +61,7 @@ def test_crash_at_every_point_of_append(tmp_path: Path) -> None:
 
     def append_to(path: Path) -> None:
         with Store.open(path, fx.keyfile) as store:
-            store.append(batch)
+            store._append(batch)
 
     reference = tmp_path / "reference"
     shutil.copytree(fx.path, reference)
@@ -80,7 +80,7 @@ def test_crash_at_every_point_of_append(tmp_path: Path) -> None:
         seen.add(len(records))
         # The next writer carries on from whichever state it finds, and the store verifies clean.
         with Store.open(path, fx.keyfile) as store:
-            store.append([Record("note", {"text": "later"})])
+            store._append([Record("note", {"text": "later"})])
             report = store.verify()
         assert report.uncommitted_bytes == 0
         assert read_all(path, fx.keyfile)[-1].fields == {"text": "later"}
@@ -112,7 +112,7 @@ from mnemo_cli.crypto import secrets
 from mnemo_cli.store.records import Record
 from mnemo_cli.store.store import Store
 store = Store.open(Path(sys.argv[1]), secrets.keyfile(bytes(range(32)), "k"))
-store.append([Record("note", {"text": "from a process"})])
+store._append([Record("note", {"text": "from a process"})])
 print("committed", flush=True)
 """
 

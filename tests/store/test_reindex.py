@@ -45,7 +45,7 @@ def build(path: Path) -> list[str]:
 
 
 def models_in_log(store: Store) -> set[tuple[str, int]]:
-    return {(r.fields["model"], len(r.blob) // 4) for r in store.records() if r.op == "remember"}
+    return {(r.fields["model"], len(r.blob) // 4) for r in store._records() if r.op == "remember"}
 
 
 def visible(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -142,7 +142,7 @@ def test_a_model_record_after_memories_is_refused(tmp_path: Path, tiny: ModelSpe
     path = tmp_path / "s"
     build(path)
     with Store.open(path, KEY) as store:
-        store.append([Record("model", {"spec": tiny.to_json(), "at": "2026-01-01T00:00:00Z"})])
+        store._append([Record("model", {"spec": tiny.to_json(), "at": "2026-01-01T00:00:00Z"})])
     with Store.open(path, KEY) as store, pytest.raises(IntegrityError, match="mixes two models"):
         store.memories()
 

@@ -35,7 +35,7 @@ def test_rekey_replaces_the_key_and_every_slot(tmp_path: Path) -> None:
     old_log = next((fx.path / layout.LOG_DIR).iterdir()).read_bytes()
     with Store.open(fx.path, fx.keyfile) as store:
         report = store.rekey([NEW, NEW_KEYFILE])
-        assert list(store.records()) == fx.records  # the open store goes on under the new key
+        assert list(store._records()) == fx.records  # the open store goes on under the new key
     assert report.frames == 5 and report.key_id == 2 and report.recovery_key
     assert [(s.kind_name, s.key_id) for s in Store.key_slots(fx.path)] == [
         ("passphrase", 2),

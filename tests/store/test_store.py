@@ -74,7 +74,7 @@ def test_modes_whatever_the_umask(tmp_path: Path, umask: int) -> None:
     try:
         fx = make_store(tmp_path / "deep" / "s", 2)
         with Store.open(fx.path, fx.keyfile) as store:
-            store.append([Record("note", {"text": "more"})])
+            store._append([Record("note", {"text": "more"})])
     finally:
         os.umask(old)
     assert (fx.path.stat().st_mode & 0o777) == 0o700
@@ -86,7 +86,7 @@ def test_a_canary_never_reaches_the_disk(tmp_path: Path) -> None:
     canary = "zebra-canary-7f3a9c1e-ungoogleable"
     fx = make_store(tmp_path / "s", 0)
     with Store.open(fx.path, fx.keyfile) as store:
-        store.append([Record("note", {"text": f"the secret is {canary}", "tags": [canary]}, canary.encode())])
+        store._append([Record("note", {"text": f"the secret is {canary}", "tags": [canary]}, canary.encode())])
     assert canary in str(read_all(fx.path, fx.keyfile))
     raw = canary.encode()
     needles = [raw, raw.hex().encode(), canary.encode("utf-16-le"), canary.encode("utf-16-be")]
@@ -106,7 +106,7 @@ def test_empty_append_writes_nothing(tmp_path: Path) -> None:
     fx = make_store(tmp_path / "s", 1)
     before = digest_tree(fx.path)
     with Store.open(fx.path, fx.keyfile) as store:
-        store.append([])
+        store._append([])
     assert digest_tree(fx.path) == before
 
 
@@ -115,23 +115,23 @@ def test_a_held_lock_makes_writers_and_readers_wait_then_give_up(tmp_path: Path)
     store = Store.open(fx.path, fx.keyfile)
     with StoreLock(fx.path / layout.LOCK).acquire(exclusive=True, wait=0):
         with pytest.raises(StoreBusy, match="busy"):
-            store.append([Record("note", {})], lock_wait=0.2)
+            store._append([Record("note", {})], lock_wait=0.2)
         with pytest.raises(StoreBusy):
-            list(store.records(lock_wait=0.2))
-    store.append([Record("note", {"text": "after"})], lock_wait=0.2)
+            list(store._records(lock_wait=0.2))
+    store._append([Record("note", {"text": "after"})], lock_wait=0.2)
     assert len(read_all(fx.path, fx.keyfile)) == 2
 
 
 def test_readers_share_the_lock(tmp_path: Path) -> None:
     fx = make_store(tmp_path / "s", 2)
     with StoreLock(fx.path / layout.LOCK).acquire(exclusive=False, wait=0), Store.open(fx.path, fx.keyfile) as store:
-        assert len(list(store.records(lock_wait=0.2))) == 2
+        assert len(list(store._records(lock_wait=0.2))) == 2
 
 
 def test_a_damaged_keyslot_copy_is_survived_and_reported(tmp_path: Path) -> None:
     fx = make_store(tmp_path / "s", 1)
     (fx.path / "keyslots").write_bytes(b"garbage")
     with Store.open(fx.path, fx.passphrase) as store:
-        assert [r.fields for r in store.records()] == [fx.records[0].fields]
+        assert [r.fields for r in store._records()] == [fx.records[0].fields]
         assert store.notes == ["keyslots is damaged (too short); using the other copy"]
         assert store.verify().keyslot_copies == {"keyslots": "damaged (too short)", "keyslots.2": "ok"}

@@ -82,7 +82,7 @@ def test_every_cut_below_head_is_an_error_for_readers_and_writers(fx: Fixture) -
         with pytest.raises(IntegrityError, match=path.name):
             read_all(fx.path, fx.keyfile)
         with Store.open(fx.path, fx.keyfile) as store, pytest.raises(IntegrityError, match=path.name):
-            store.append([Record("note", {"text": "must not land"})])
+            store._append([Record("note", {"text": "must not land"})])
         assert path.read_bytes() == original[:size]  # nothing "repaired"
     path.write_bytes(original)
     assert read_all(fx.path, fx.keyfile) == fx.records
@@ -95,7 +95,7 @@ def test_a_torn_last_frame_is_ignored_then_trimmed_at_every_byte(fx: Fixture, tm
     old_head = (fx.path / layout.HEAD).read_bytes()
     committed = path.read_bytes()
     with Store.open(fx.path, fx.keyfile) as store:
-        store.append([Record("note", {"text": "uncommitted"})])
+        store._append([Record("note", {"text": "uncommitted"})])
     full = path.read_bytes()
 
     def uncommit() -> None:  # a crash before HEAD's update also never reaches the rollback record
@@ -108,7 +108,7 @@ def test_a_torn_last_frame_is_ignored_then_trimmed_at_every_byte(fx: Fixture, tm
         assert read_all(fx.path, fx.keyfile) == fx.records
         if size % 7 == 0 or size in (len(committed) + 1, len(full)):
             with Store.open(fx.path, fx.keyfile) as store:
-                store.append([Record("note", {"text": "next"})])
+                store._append([Record("note", {"text": "next"})])
                 assert store.notes == [
                     f"trimmed {size - len(committed)} bytes of uncommitted log tail from {path.name}"
                 ]
@@ -129,7 +129,7 @@ def test_junk_after_head_of_every_length_up_to_4096(fx: Fixture) -> None:
         if length in (1, 2, 3, 4, 5, 100, 255, 256, 257, 1000, 4095, 4096):
             with Store.open(fx.path, fx.keyfile) as store:
                 assert store.verify().uncommitted_bytes == length
-                store.append([Record("note", {"text": "after junk"})])
+                store._append([Record("note", {"text": "after junk"})])
             assert len(read_all(fx.path, fx.keyfile)) == len(fx.records) + 1
             (fx.path / layout.HEAD).write_bytes(original_head)  # and forget having seen that commit:
             seen.record_path(store_header.read(fx.path).store_id, fx.path).unlink()  # else a rollback
