@@ -59,6 +59,18 @@ class Interrupted(MnemoError):
     done before."""
 
 
+class AgentNotRunning(MnemoError):
+    """No agent is running for the store."""
+
+
+class AgentLost(MnemoError):
+    """A write went to the agent whole and no answer came back: it may or may not have been applied."""
+
+
+class StartFailed(MnemoError):
+    """The detached agent exited before it was ready."""
+
+
 class ModelError(MnemoError):
     """The embedded embedding model is missing or cannot be loaded."""
 

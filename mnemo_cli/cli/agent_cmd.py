@@ -230,6 +230,6 @@ def _already(info: dict[str, Any]) -> str:
 
 
 def _not_running(store: Any) -> Exception:
-    from mnemo_cli.server.client import AgentNotRunning
+    from mnemo_cli.errors import AgentNotRunning
 
     return AgentNotRunning(f"no agent is running for {store}", hint="start one with `mnemo agent start`")

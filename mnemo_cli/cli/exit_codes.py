@@ -6,7 +6,6 @@ Scripts depend on these numbers: never renumber, only add. Any other non-zero co
 from __future__ import annotations
 
 from mnemo_cli import errors
-from mnemo_cli.server.client import AgentNotRunning
 
 OK = 0
 INTERNAL = 1
@@ -24,7 +23,7 @@ EXIT_CODES: tuple[tuple[type[errors.MnemoError], int], ...] = (
     (errors.MemoryNotFound, 7),
     (errors.StorageIOError, 8),
     (errors.ModelError, 1),
-    (AgentNotRunning, 9),
+    (errors.AgentNotRunning, 9),
     (errors.Interrupted, 130),
 )
 

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from mnemo_cli import timings
 from mnemo_cli.embed import folder_model, model_files
 from mnemo_cli.embed.model_spec import EMBEDDED, REGISTERED_PREFIX, ModelSpec, fastembed_models
+from mnemo_cli.embed.onnx_text import OnnxText
+from mnemo_cli.embed.runtime import first_line, import_runtime, quiet_runtime, quiet_runtime_env
 from mnemo_cli.errors import ModelError
 
 if TYPE_CHECKING:
@@ -112,12 +114,10 @@ class Embedder:
     def _load_embedded(self) -> None:
         folder = model_files.resolve_model_dir()
         quiet_runtime_env()
-        from mnemo_cli.embed.onnx_text import OnnxText
-
         try:
             self._model = OnnxText(folder, threads=self._threads)
         except Exception as e:  # onnxruntime and the tokenizer raise their own, undocumented types
-            raise ModelError(f"cannot load the embedded model from {folder}: {_first_line(e)}") from e
+            raise ModelError(f"cannot load the embedded model from {folder}: {first_line(e)}") from e
         self.model_dir = folder
 
     def _load_folder(self) -> None:
@@ -152,7 +152,7 @@ class Embedder:
                 local_files_only=True,
             )
         except Exception as e:  # onnxruntime and the tokenizer raise their own, undocumented types
-            raise ModelError(f"cannot load {what} {folder}: {_first_line(e)}") from e
+            raise ModelError(f"cannot load {what} {folder}: {first_line(e)}") from e
         self.model_dir = folder
 
     def _checked(self, matrix: np.ndarray) -> np.ndarray:
@@ -186,7 +186,7 @@ def _load_fastembed(name: str, threads: int | None) -> Any:
     try:
         return TextEmbedding(model_name=name, cache_dir=cache, threads=threads, local_files_only=cached)
     except Exception as e:  # fastembed, huggingface_hub and onnxruntime raise their own types
-        raise ModelError(f"cannot load model {name}: {_first_line(e)}") from e
+        raise ModelError(f"cannot load model {name}: {first_line(e)}") from e
 
 
 def _fetchable_or_raise(name: str) -> None:
@@ -208,28 +208,7 @@ def _fetchable_or_raise(name: str) -> None:
     try:
         model_info(sources["hf"], timeout=HUB_TIMEOUT)
     except Exception as e:  # httpx and huggingface_hub raise their own types for every network failure
-        raise ModelError(f"{prefix}: {_first_line(e)}", hint="run again once online") from None
-
-
-def quiet_runtime() -> None:
-    """Keep the libraries under fastembed quiet and off the user's disk; call before importing them.
-
-    onnxruntime (1.29 and later, Linux included) writes a device id and an event database under
-    ~/.cache/Microsoft/DeveloperTools on first use, for its telemetry; `ORT_DISABLE_TELEMETRY`
-    must be set before it is imported. fastembed logs failed cache lookups and download retries
-    with loguru on stderr, where mnemo's errors are one line each.
-    """
-    quiet_runtime_env()
-    from loguru import logger
-
-    logger.disable("fastembed")
-
-
-def quiet_runtime_env() -> None:
-    """`quiet_runtime`'s environment part; a no-op once done (setenv in one thread while another
-    reads the environment in C is a race)."""
-    if os.environ.get("ORT_DISABLE_TELEMETRY") != "1":
-        os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+        raise ModelError(f"{prefix}: {first_line(e)}", hint="run again once online") from None
 
 
 def _normalised(matrix: np.ndarray) -> np.ndarray:
@@ -238,11 +217,6 @@ def _normalised(matrix: np.ndarray) -> np.ndarray:
 
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.maximum(norms, np.float32(1e-12))
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
 
 
 _shared: dict[ModelSpec, Embedder] = {}
@@ -313,13 +287,3 @@ class Preload:
         self._told.wait()
         if not self._cancelled and self._spec is not None:
             shared(self._spec).load_in_background()
-
-
-def import_runtime() -> None:
-    """Import what every model kind loads through: onnxruntime (first: see `Preload`), numpy, tokenizers
-    (fastembed, which only other models need, comes with their load)."""
-    import importlib
-
-    quiet_runtime_env()
-    for name in ("onnxruntime", "numpy", "tokenizers"):  # in this order: see `Preload`
-        importlib.import_module(name)

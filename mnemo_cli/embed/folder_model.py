@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from mnemo_cli.embed import model_files
+from mnemo_cli.embed.runtime import first_line, quiet_runtime
 from mnemo_cli.errors import ModelError, ModelIntegrityError
 
 MODEL_FILES = ("model.onnx", "onnx/model.onnx")
@@ -148,8 +149,6 @@ def _hash(path: Path) -> str:
 
 def _probe(folder: Path, model_file: str) -> tuple[str, int, int]:
     """(output name, its rank, the vector dimension), from one run of the model as fastembed runs it."""
-    from mnemo_cli.embed.embedder import quiet_runtime
-
     quiet_runtime()
     import numpy as np
     import onnxruntime as ort
@@ -158,13 +157,13 @@ def _probe(folder: Path, model_file: str) -> tuple[str, int, int]:
     try:
         tokenizer, _ = load_tokenizer(folder)
     except Exception as e:  # tokenizers and fastembed raise their own, undocumented types
-        raise ModelError(f"cannot load the tokenizer of model folder {folder}: {_first_line(e)}") from None
+        raise ModelError(f"cannot load the tokenizer of model folder {folder}: {first_line(e)}") from None
     try:
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only: exports often carry unused initializers
         session = ort.InferenceSession(str(folder / model_file), options, providers=["CPUExecutionProvider"])
     except Exception as e:  # onnxruntime's exceptions are not part of its API
-        raise ModelError(f"cannot load {folder / model_file}: {_first_line(e)}") from None
+        raise ModelError(f"cannot load {folder / model_file}: {first_line(e)}") from None
     outputs = {o.name: o for o in session.get_outputs()}
     name = next((n for n in PREFERRED_OUTPUTS if n in outputs), next(iter(outputs)))
     encoded = tokenizer.encode_batch([_PROBE])[0]
@@ -183,7 +182,7 @@ def _probe(folder: Path, model_file: str) -> tuple[str, int, int]:
     try:
         (result,) = session.run([name], {n: feeds[n] for n in wanted})
     except Exception as e:
-        raise ModelError(f"cannot run {folder / model_file}: {_first_line(e)}") from None
+        raise ModelError(f"cannot run {folder / model_file}: {first_line(e)}") from None
     if result.ndim not in (2, 3) or result.shape[0] != 1 or result.shape[-1] < 1:
         raise ModelError(f"output {name} of {folder / model_file} has shape {result.shape}, not [batch, (tokens,) dim]")
     if not np.issubdtype(result.dtype, np.floating):
@@ -269,8 +268,3 @@ def _write_json(path: Path, value: Any) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]

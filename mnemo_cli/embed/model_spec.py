@@ -28,6 +28,7 @@ from typing import Any
 
 from mnemo_cli.embed import model_files
 from mnemo_cli.embed.folder_model import MODEL_FILES, POOLINGS, describe
+from mnemo_cli.embed.runtime import quiet_runtime
 from mnemo_cli.errors import ModelError
 
 KINDS = ("embedded", "folder", "fastembed")
@@ -194,8 +195,6 @@ def folder_spec(folder: Path) -> ModelSpec:
 
 def fastembed_models() -> dict[str, int]:
     """The text models the installed fastembed can fetch by name → their dimension."""
-    from mnemo_cli.embed.embedder import quiet_runtime
-
     quiet_runtime()
     from fastembed import TextEmbedding
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mnemo_cli import testonly
-from mnemo_cli.errors import AuthenticationError, MnemoError
+from mnemo_cli.errors import AgentLost, AuthenticationError, MnemoError
 from mnemo_cli.server import sockets
 
 if TYPE_CHECKING:
@@ -48,14 +48,6 @@ class Revoked(Unavailable):
 
 class AgentUnlockInvalid(AuthenticationError):
     """The store's agent runs (or ran) with an unlock that no longer opens the store."""
-
-
-class AgentLost(MnemoError):
-    """A write went to the agent whole and no answer came back: it may or may not have been applied."""
-
-
-class AgentNotRunning(MnemoError):
-    """No agent is running for the store."""
 
 
 class Target(NamedTuple):

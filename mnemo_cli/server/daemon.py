@@ -28,13 +28,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import NoReturn
 
-from mnemo_cli.errors import MnemoError
+from mnemo_cli.errors import StartFailed
 
 READY_TIMEOUT = 60.0
-
-
-class StartFailed(MnemoError):
-    """The detached agent exited before it was ready."""
 
 
 class SpawnFailed(Exception):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mnemo_cli import testonly
-from mnemo_cli.embed.embedder import import_runtime
+from mnemo_cli.embed.runtime import import_runtime
 from mnemo_cli.errors import AuthenticationError, MnemoError
 from mnemo_cli.log import keyslot_files, store_header
 

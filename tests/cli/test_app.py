@@ -13,7 +13,6 @@ import pytest
 from mnemo_cli import __version__, errors
 from mnemo_cli.cli import app as app_module
 from mnemo_cli.cli import exit_codes
-from mnemo_cli.server.client import AgentNotRunning
 from mnemo_cli.store import doctor
 from tests.conftest import BINARY, run_mnemo
 
@@ -64,7 +63,7 @@ PINNED = {
     errors.MemoryNotFound: 7,
     errors.StorageIOError: 8,
     errors.ModelError: 1,
-    AgentNotRunning: 9,
+    errors.AgentNotRunning: 9,
     errors.Interrupted: 130,
 }
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mnemo_cli.crypto import secrets
-from mnemo_cli.errors import StorageIOError, UsageError
+from mnemo_cli.errors import AgentLost, StorageIOError, UsageError
 from mnemo_cli.server import agent, client, protocol, sockets
 from mnemo_cli.server.warm import WarmStore
 from mnemo_cli.store.store import Store
@@ -278,7 +278,7 @@ def fake_agent(path: Path, behave: Callable[[socket.socket], object]) -> threadi
 
 def test_a_write_whose_answer_is_lost_is_never_sent_again(path: Path) -> None:
     fake_agent(path, lambda conn: protocol.receive(conn, protocol.MAX_REQUEST))  # reads it, dies
-    with pytest.raises(client.AgentLost, match="may or may not"):
+    with pytest.raises(AgentLost, match="may or may not"):
         client.request("remember", remember_params("Lisbon"), store=path)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
+from mnemo_cli import errors
 from mnemo_cli.server import daemon
 
 CHILD = """
@@ -65,5 +66,5 @@ def test_detach_reports_the_error_before_ready() -> None:
     def run(ready: Callable[[], None]) -> None:
         raise OSError("cannot bind")
 
-    with pytest.raises(daemon.StartFailed, match="the agent did not start: cannot bind"):
+    with pytest.raises(errors.StartFailed, match="the agent did not start: cannot bind"):
         detached(run)
