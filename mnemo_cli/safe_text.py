@@ -3,7 +3,8 @@
 A leaf module (it imports nothing of mnemo) so that the command line (`cli/output.py`) and the MCP
 server (`server/mcp_tools.py`), which may not import each other, escape messages the same way: a
 memory, an id or a path a user typed can hold control characters or a newline, and a message that
-quotes it must stay one line that a terminal shows rather than acts on.
+quotes it must stay one line that a terminal shows rather than acts on. `error_lines` and
+`warning_line` are the message format both print (`mnemo: error: ...`, `mnemo: hint: ...`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,18 @@ def one_line(text: str) -> str:
     """`text` made `visible`, its newlines too: a message line stays one line whatever it quotes
     (an id or a path a user typed can hold a newline)."""
     return visible(text).replace("\n", "\\n")
+
+
+def error_lines(message: str, hint: str | None = None) -> list[str]:
+    """The one-line error format: `mnemo: error: ...`, then an optional `mnemo: hint: ...` line."""
+    lines = [f"mnemo: error: {one_line(message)}"]
+    if hint:
+        lines.append(f"mnemo: hint: {one_line(hint)}")
+    return lines
+
+
+def warning_line(message: str) -> str:
+    return f"mnemo: warning: {one_line(message)}"
 
 
 def _escape(match: re.Match[str]) -> str:

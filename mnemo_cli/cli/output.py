@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from mnemo_cli.errors import StorageIOError
-from mnemo_cli.safe_text import one_line, visible
+from mnemo_cli.safe_text import error_lines, visible, warning_line
 
 SCHEMA_VERSION = 1
 
@@ -44,14 +44,12 @@ def emit_lines(lines: list[str]) -> None:
 
 
 def error(message: str, hint: str | None = None) -> None:
-    """The one-line error format: `mnemo: error: ...`, then an optional `mnemo: hint: ...` line."""
-    sys.stderr.write(f"mnemo: error: {one_line(message)}\n")
-    if hint:
-        sys.stderr.write(f"mnemo: hint: {one_line(hint)}\n")
+    """The one-line error format (`safe_text.error_lines`) on stderr."""
+    sys.stderr.write("".join(line + "\n" for line in error_lines(message, hint)))
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"mnemo: warning: {one_line(message)}\n")
+    sys.stderr.write(warning_line(message) + "\n")
 
 
 def rich_console() -> Any:

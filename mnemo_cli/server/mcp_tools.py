@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mnemo_cli.errors import MnemoError, UsageError
-from mnemo_cli.safe_text import one_line
+from mnemo_cli.safe_text import error_lines, warning_line
 from mnemo_cli.server.warm import Revoked, WarmStore
 from mnemo_cli.store import values
 
@@ -181,7 +181,7 @@ class Tools:
             answer = self.warm.run(operation, needs_model=needs_model)
         except Exception as e:
             return error_reply(e)
-        notes = [_warning(note) for note in answer.notes]
+        notes = [warning_line(note) for note in answer.notes]
         if answer.error is not None:
             return error_reply(answer.error, notes)
         reply = answer.value
@@ -232,14 +232,13 @@ class Tools:
             warnings = []
             if report.existing:
                 memory = report.existing[0]
-                warnings.append(
-                    _warning(f"already remembered as {memory.id} (nothing stored; --allow-duplicate stores it again)")
-                )
+                again = "nothing stored; --allow-duplicate stores it again"
+                warnings.append(warning_line(f"already remembered as {memory.id} ({again})"))
             else:
                 memory = report.added[0]
             for _new, other, score in report.similar:
                 shown = " ".join(other.text.split())[:80]
-                warnings.append(_warning(f"this looks like {other.id} (similarity {score:.2f}): {shown}"))
+                warnings.append(warning_line(f"this looks like {other.id} (similarity {score:.2f}): {shown}"))
             return Reply(self._document(memory.to_json()), warnings=warnings)
 
         return run, True
@@ -378,19 +377,13 @@ def _array(documents: list[dict[str, Any]]) -> str:
     return json.dumps(documents, ensure_ascii=False, indent=2)
 
 
-def _warning(message: str) -> str:
-    return f"mnemo: warning: {one_line(message)}"
-
-
 def error_reply(error: Exception, warnings: list[str] | None = None) -> Reply:
     """The one line (and hint) the command line prints for `error`."""
     if isinstance(error, Revoked):
-        hint = "\nmnemo: hint: restart `mnemo serve` with a secret that opens the store"
-        text = f"mnemo: error: {one_line(str(error))}{hint}"
+        lines = error_lines(str(error), "restart `mnemo serve` with a secret that opens the store")
     elif isinstance(error, MnemoError):
-        hint = f"\nmnemo: hint: {one_line(error.hint)}" if error.hint else ""
-        text = f"mnemo: error: {one_line(str(error))}" + hint
+        lines = error_lines(str(error), error.hint)
     else:
         first = next((line.strip() for line in str(error).splitlines() if line.strip()), "unknown error")
-        text = f"mnemo: error: internal error: {type(error).__name__}: {one_line(first)}"
-    return Reply(text, is_error=True, warnings=warnings or [])
+        lines = error_lines(f"internal error: {type(error).__name__}: {first}")
+    return Reply("\n".join(lines), is_error=True, warnings=warnings or [])
