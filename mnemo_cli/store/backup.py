@@ -14,15 +14,20 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mnemo_cli.crypto import aead
 from mnemo_cli.crypto.kdf import subkey
-from mnemo_cli.errors import IntegrityError, StorageIOError, StoreExists
+from mnemo_cli.errors import IntegrityError, StorageIOError, StoreExists, UsageError
 from mnemo_cli.log import fileops, frames, head, keyslot_files, layout, leftovers, snapshot_file, store_header
 from mnemo_cli.log.frames import ChainPoint
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
 from mnemo_cli.log.lock import StoreLock
+
+if TYPE_CHECKING:
+    from mnemo_cli.store.checks import VerifyReport
+    from mnemo_cli.store.store import Store
 
 _CHUNK = 4 * 1024 * 1024
 #: A new backup is built in `.<DEST name>.backup-<pid>-<random>` beside DEST, then renamed.
@@ -72,6 +77,21 @@ def backup(
         fileops.write_atomic(dest / layout.HEAD, fileops.read_file(source / layout.HEAD))  # the commit point
         _remove_stale(dest, anchor)
     return BackupReport(dest, previous is not None, copied, anchor.frames)
+
+
+def backup_and_verify(store: Store, dest: Path, *, lock_wait: float | None = None) -> tuple[BackupReport, VerifyReport]:
+    """`backup` of an open store to `dest`, outside it, then the copy verified with the store's key."""
+    dest = Path(dest).expanduser().resolve()
+    if dest == store.path.resolve() or store.path.resolve() in dest.parents:
+        raise UsageError("the backup folder must be outside the store")
+    report = backup(store.path, dest, store.store_id, store._data_key, lock_wait=lock_wait)
+    table, _notes = keyslot_files.read(dest, store.store_id)
+    copy = type(store)(dest, store.store_id, store._data_key, table, store.unlocked_with)
+    try:
+        checked = copy.verify()
+    finally:
+        copy.close()
+    return report, checked
 
 
 def _authenticate(source: Path, store_id: bytes, data_key: bytes, anchor: Head, since: Head | None) -> None:

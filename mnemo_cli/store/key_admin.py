@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mnemo_cli.crypto import aead, keyslots, secrets
 from mnemo_cli.crypto.kdf import KdfParams, check_creatable, params_for_profile
 from mnemo_cli.crypto.keyslots import KeySlot
 from mnemo_cli.errors import UsageError
-from mnemo_cli.log import keyslot_files
+from mnemo_cli.log import keyslot_files, store_header
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
 from mnemo_cli.store.generations import switch_generation
@@ -181,3 +182,10 @@ def rekey(
 
         new, _removed = switch_generation(store, new_journal, bodies, key_id, before.commit + 1, on_switch=take_new_key)
     return RekeyReport(slots=added, recovery_key=recovery_text, frames=new.frames, key_id=key_id)
+
+
+def slots_at(path: Path) -> tuple[KeySlot, ...]:
+    """The key slots of the store at `path`, read without unlocking (their metadata is not secret)."""
+    header = store_header.read(path)
+    table, _notes = keyslot_files.read(path, header.store_id)
+    return table.slots

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mnemo_cli import timings
-from mnemo_cli.errors import UsageError
+from mnemo_cli.errors import MemoryNotFound, UsageError
 from mnemo_cli.memories import Hit, Memory
 from mnemo_cli.store import values
 from mnemo_cli.store.context import check_context, with_context
@@ -19,6 +19,20 @@ from mnemo_cli.store.recall import recall as rank
 
 if TYPE_CHECKING:
     from mnemo_cli.store.store import Store
+
+
+def resolve(store: Store, ref: str) -> str:
+    """The full id of the memory `ref` names (a full id or a unique prefix of at least 4 digits)."""
+    ref = ref.strip().lower()
+    if len(ref) < 4:
+        raise UsageError(f"memory id {ref!r} is too short: give at least 4 hex digits")
+    found = store.state().catalog.ids_with_prefix(ref)
+    if not found:
+        raise MemoryNotFound(f"no memory with id {ref}")
+    if len(found) > 1:
+        shown = ", ".join(found[:5])
+        raise UsageError(f"memory id {ref} is ambiguous: {shown}{', ...' if len(found) > 5 else ''}")
+    return found[0]
 
 
 def recall(

@@ -27,19 +27,19 @@ from mnemo_cli.crypto import secrets
 from mnemo_cli.crypto.kdf import KdfParams
 from mnemo_cli.crypto.keyslots import KeySlot, KeySlotTable
 from mnemo_cli.embed.model_spec import ModelSpec
-from mnemo_cli.errors import IntegrityError, MemoryNotFound, UsageError
-from mnemo_cli.log import keyslot_files, layout, snapshot_file, store_header
+from mnemo_cli.errors import IntegrityError, UsageError
+from mnemo_cli.log import layout, snapshot_file, store_header
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
 from mnemo_cli.store import checks, creating, generations, key_admin, queries, remembering, rollback, seen, unlocking
 from mnemo_cli.store import records as record_codec
-from mnemo_cli.store.backup import BackupReport
-from mnemo_cli.store.backup import backup as take_backup
+from mnemo_cli.store.backup import BackupReport, backup_and_verify
 from mnemo_cli.store.checks import VerifyReport
 from mnemo_cli.store.generations import CompactReport, ReindexReport
 from mnemo_cli.store.key_admin import RekeyReport
 from mnemo_cli.store.location import store_path
+from mnemo_cli.store.operation import operation
 from mnemo_cli.store.records import Record, RecordFormatError
 from mnemo_cli.store.remembering import COMMIT_BATCH, RememberReport, new_memory
 from mnemo_cli.store.state import IndexState
@@ -71,6 +71,9 @@ class Store:
         self._state: IndexState | None = None
         self._embedder: Embedder | None = None
         self._preload: Preload | None = None
+        #: Inside a public operation (`operation`), and whether the state was refreshed during it.
+        self._in_operation = False
+        self._fresh = False
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -156,6 +159,7 @@ class Store:
         `expect_gen`: only into that log generation, else `GenerationChanged` and nothing written."""
         bodies = [record_codec.encode(r) for r in new]
         journal = self.journal
+        self._fresh = False  # the next read sees this commit, or the generation that refused it
         head = journal.append(bodies, lock_wait=lock_wait, expect_gen=expect_gen)
         if bodies:  # a write accepts the store as it is: a rollback warning stops here
             self._record_seen(head)
@@ -189,6 +193,7 @@ class Store:
     # -- memories ---------------------------------------------------------------------------------
 
     @property
+    @operation
     def embedder(self) -> Embedder:
         """The embedder of the model the store's vectors come from (`reindex` changes it)."""
         return self.embedder_for(self.state().model)
@@ -203,12 +208,14 @@ class Store:
         return shared(spec)
 
     @property
+    @operation
     def model(self) -> ModelSpec:
         """The model the store's vectors come from."""
         return self.state().model
 
     def state(self) -> IndexState:
-        """The index state, loaded on first use and brought up to date with the log on every call."""
+        """The index state, loaded on first use and brought up to date with the log: on every call
+        outside an operation, once per public operation (`operation`) inside one."""
         if self._state is None:
             if self._preload is not None:
                 with timings.phase("runtime"):  # the wait; the thread's own imports show as bg:runtime
@@ -219,10 +226,12 @@ class Store:
             self._state = state
             if self._preload is not None:
                 self._preload.want(state.model)
-        else:
+        elif not self._fresh:
             self._state.refresh()
+        self._fresh = self._in_operation
         return self._state
 
+    @operation
     def remember(
         self,
         text: str,
@@ -261,6 +270,7 @@ class Store:
         )
         return report.added[0] if report.added else report.existing[0]
 
+    @operation
     def update(
         self,
         ref: str,
@@ -272,10 +282,12 @@ class Store:
         """A new version of a memory that supersedes it (`remembering.update`)."""
         return remembering.update(self, ref, text=text, tags=tags, meta=meta)
 
+    @operation
     def history(self, ref: str) -> list[Memory]:
         """Every version of a memory, oldest first (only itself when it was never superseded)."""
         return self.state().catalog.history(self.resolve(ref))
 
+    @operation
     def remember_many(
         self,
         items: Iterable[NewMemory],
@@ -316,44 +328,43 @@ class Store:
             state.refresh(locked=True)  # whatever was committed meanwhile
             state.write_snapshot()
 
+    @operation
     def resolve(self, ref: str) -> str:
         """The full id of the memory `ref` names (a full id or a unique prefix of at least 4 digits)."""
-        ref = ref.strip().lower()
-        if len(ref) < 4:
-            raise UsageError(f"memory id {ref!r} is too short: give at least 4 hex digits")
-        found = self.state().catalog.ids_with_prefix(ref)
-        if not found:
-            raise MemoryNotFound(f"no memory with id {ref}")
-        if len(found) > 1:
-            shown = ", ".join(found[:5])
-            raise UsageError(f"memory id {ref} is ambiguous: {shown}{', ...' if len(found) > 5 else ''}")
-        return found[0]
+        return queries.resolve(self, ref)
 
+    @operation
     def has(self, memory_id: str) -> bool:
         return self.state().catalog.has(memory_id)
 
+    @operation
     def get(self, ref: str) -> Memory:
         memory = self.state().catalog.get(self.resolve(ref))
         assert memory is not None
         return memory
 
+    @operation
     def links_of(self, ref: str) -> tuple[list[Link], list[Link]]:
         """(outgoing, incoming) links of a memory, oldest first."""
         memory_id = self.resolve(ref)
         catalog = self.state().catalog
         return catalog.links_from(memory_id), catalog.links_to(memory_id)
 
+    @operation
     def link(self, src: str, dst: str, rel: str = "related") -> Link:
         """Add (or retype) the directed link src → dst."""
         return remembering.link(self, src, dst, rel)
 
+    @operation
     def unlink(self, src: str, dst: str) -> None:
         remembering.unlink(self, src, dst)
 
+    @operation
     def forget(self, refs: Iterable[str]) -> list[Memory]:
         """Forget memories (hidden from everything at once; their text leaves the disk at `compact`)."""
         return remembering.forget(self, refs)
 
+    @operation
     def select(
         self,
         *,
@@ -365,6 +376,7 @@ class Store:
         """Memories to forget or prune, oldest first (`queries.select`)."""
         return queries.select(self, words=words, tags=tags, older_than=older_than, expired=expired)
 
+    @operation
     def recall(
         self,
         query: str,
@@ -396,6 +408,7 @@ class Store:
             now=now,
         )
 
+    @operation
     def list_memories(
         self,
         *,
@@ -408,17 +421,21 @@ class Store:
         """Memories newest first (by `created_at`), filtered like recall (`queries.list_memories`)."""
         return queries.list_memories(self, tags=tags, since=since, until=until, limit=limit, session=session)
 
+    @operation
     def memories(self) -> Iterable[Memory]:
         """Every memory in the order it was remembered (for export)."""
         return self.state().catalog.in_order()
 
+    @operation
     def all_links(self) -> list[Link]:
         return self.state().catalog.all_links()
 
+    @operation
     def compact(self, *, lock_wait: float | None = None) -> CompactReport:
         """Rewrite the live memories and links into a new log generation (`generations.compact`)."""
         return generations.compact(self, lock_wait=lock_wait)
 
+    @operation
     def reindex(
         self,
         spec: ModelSpec,
@@ -429,6 +446,7 @@ class Store:
         """Re-embed every memory with `spec`'s model and switch to it in one step (`generations.reindex`)."""
         return generations.reindex(self, spec, progress=progress, lock_wait=lock_wait)
 
+    @operation
     def stats(self) -> dict[str, Any]:
         """Counts, log and snapshot positions, key slots and bytes on disk (read-only; `checks.stats`)."""
         return checks.stats(self)
@@ -438,40 +456,31 @@ class Store:
     def backup(self, dest: Path, *, lock_wait: float | None = None) -> tuple[BackupReport, VerifyReport]:
         """Copy the store to `dest` (a new folder, or an earlier backup of it, updated in place),
         then verify the copy with this store's key. Writers wait while the copy is taken."""
-        dest = Path(dest).expanduser().resolve()
-        if dest == self.path.resolve() or self.path.resolve() in dest.parents:
-            raise UsageError("the backup folder must be outside the store")
-        report = take_backup(self.path, dest, self.store_id, self._data_key, lock_wait=lock_wait)
-        table, _notes = keyslot_files.read(dest, self.store_id)
-        copy = Store(dest, self.store_id, self._data_key, table, self.unlocked_with)
-        try:
-            checked = copy.verify()
-        finally:
-            copy.close()
-        return report, checked
+        return backup_and_verify(self, dest, lock_wait=lock_wait)
 
     # -- key slots --------------------------------------------------------------------------------
 
     @staticmethod
     def key_slots(path: Path | None = None) -> tuple[KeySlot, ...]:
         """The store's key slots, read without unlocking (their metadata is not secret)."""
-        path = store_path() if path is None else Path(path)
-        header = store_header.read(path)
-        table, _notes = keyslot_files.read(path, header.store_id)
-        return table.slots
+        return key_admin.slots_at(store_path() if path is None else Path(path))
 
+    @operation
     def add_key_slot(self, secret: secrets.Secret, *, kdf: str | KdfParams = "default") -> KeySlot:
         """Add a slot that opens this store with `secret` (a passphrase, keyfile or recovery key)."""
         return key_admin.add_key_slot(self, secret, kdf=kdf)
 
+    @operation
     def remove_key_slot(self, slot_id: int) -> KeySlot:
         """Remove a slot; never the last one."""
         return key_admin.remove_key_slot(self, slot_id)
 
+    @operation
     def change_passphrase(self, new: secrets.Secret, *, kdf: str | KdfParams = "default") -> KeySlot:
         """Replace the passphrase slot (the one used to unlock, else the only one) with one for `new`."""
         return key_admin.change_passphrase(self, new, kdf=kdf)
 
+    @operation
     def rekey(
         self,
         new_secrets: Sequence[secrets.Secret],
@@ -485,6 +494,7 @@ class Store:
 
     # -- checking ---------------------------------------------------------------------------------
 
+    @operation
     def verify(self, *, deep: bool = False) -> VerifyReport:
         """Re-read everything; `deep`: also compare the index with a rebuild (`checks.verify`)."""
         return checks.verify(self, deep=deep)
