@@ -32,7 +32,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from typing import Any
 from mnemo_cli.embed import model_files
 from mnemo_cli.embed.runtime import first_line, quiet_runtime
 from mnemo_cli.errors import ModelError, ModelIntegrityError
+from mnemo_cli.log import fileops
 
 MODEL_FILES = ("model.onnx", "onnx/model.onnx")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
@@ -259,12 +259,4 @@ def _read_json(path: Path) -> Any:
 
 def _write_json(path: Path, value: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=".stamp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(value, f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    fileops.write_outside(path, [json.dumps(value).encode("utf-8")])

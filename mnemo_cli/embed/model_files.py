@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from mnemo_cli.errors import ModelError, ModelIntegrityError
+from mnemo_cli.log import fileops
 
 #: The name fastembed knows the model by (it selects pooling and normalisation).
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -243,7 +244,4 @@ def _assemble(root: Path, folder: Path, src: dict[str, Path]) -> None:
 
 def _write_stamp(folder: Path, wanted_sources: dict[str, str], identities: dict[str, list[int]]) -> None:
     stamp = {"version": _STAMP_VERSION, "sources": wanted_sources, "identities": identities}
-    fd, tmp = tempfile.mkstemp(prefix=".stamp-", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(stamp, f)
-    os.replace(tmp, folder / _STAMP)
+    fileops.write_outside(folder / _STAMP, [json.dumps(stamp).encode("utf-8")])

@@ -1,13 +1,12 @@
-"""Every read and write of a store's files goes through this module, and nothing else touches them.
+"""Every read and write of a store's files goes through this module, and nothing else touches them;
+files outside the store that must change all at once (exports, cache stamps) are written here too.
 
 That makes failures testable the way SQLite tests its VFS: each *mutating* call (create, write,
 fsync, fdatasync, truncate, rename, unlink, mkdir, directory fsync) is counted, and a test can make
 the N-th one crash the process or fail with an errno:
-
 - `MNEMO_TESTONLY_FAULT_AT=N` in the environment: `os._exit(137)` just before the N-th mutating
-  call (`MNEMO_TESTONLY_FAULT_ERRNO=E` instead fails it, and every later one, with errno E);
-- `MNEMO_TESTONLY_FAULT_ONCE=1` with `_ERRNO`: only the N-th call fails, later ones succeed
-  (these three only inside the test suite: `mnemo_cli/testonly.py`);
+  call (`_ERRNO=E` instead fails it, and every later one, with errno E; `_ONCE=1` with `_ERRNO`:
+  only the N-th call fails; these three only inside the test suite: `mnemo_cli/testonly.py`);
 - `inject(Fault(...))` in-process: raise `SimulatedCrash` (a BaseException, so nothing catches it
   by accident) or `OSError`.
 
@@ -23,10 +22,11 @@ OS errors on mutating calls become `StorageIOError` (exit 8) naming the operatio
 
 from __future__ import annotations
 
+import contextlib
 import errno as errno_codes
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -283,6 +283,32 @@ def write_atomic(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def write_outside(path: Path, data: Iterable[bytes], *, sync: bool = True, check: Callable[[], object] = bool) -> None:
+    """Replace `path`, a file outside the store, all at once: a unique 0600 temporary beside it (fsynced
+    with `sync`), `check()` may still raise to abandon it, renamed over `path`; on failure it goes."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.writelines(data)
+            f.flush()
+            if sync:
+                os.fsync(f.fileno())
+        check()
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if sync:
+        with contextlib.suppress(OSError):  # in place: only the rename's durability is at stake
+            folder = os.open(path.parent, os.O_RDONLY | _O_CLOEXEC)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+
+
 def remove_tree(path: Path) -> None:
     """Delete the folder `path` and everything in it, never following a symbolic link.
 
@@ -308,11 +334,9 @@ def remove_tree(path: Path) -> None:
 def discard_tree(path: Path) -> None:
     """`remove_tree` for a temporary folder this process made, after a failure: a folder that is
     not there is fine, and an error here is dropped (the original failure matters more)."""
-    try:
+    with contextlib.suppress(StorageIOError):
         if os.path.lexists(path):
             remove_tree(path)
-    except StorageIOError:
-        pass
 
 
 def _open_folder(name: Path | str, dir_fd: int | None, shown: Path | None = None) -> int:

@@ -13,8 +13,8 @@ What FILE is decides what happens (docs/cli.md, "Export and import formats"):
 - a folder, a block device or a socket: refused.
 
 Refusals are `UsageError` (exit 2); a failed write is `StorageIOError` (exit 8), e.g. "cannot
-write /dev/full: No space left on device". Export files are not store files: this module does
-not go through `log/fileops.py` and is not counted by its fault switches.
+write /dev/full: No space left on device". Export files are not store files: they are written by
+`fileops.write_outside`, which the fault switches do not count.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from mnemo_cli.errors import StorageIOError, UsageError
+from mnemo_cli.log import fileops
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -70,27 +70,16 @@ def write(path: Path, lines: Iterable[str], *, force: bool) -> None:
     if target.kind == "stream":
         _stream(path, lines)
         return
-    tmp = target.path.with_name(f".{target.path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
-    except OSError as e:
-        raise StorageIOError(f"cannot write {path}: {_reason(path, e)}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.writelines(lines)
-            f.flush()
-            os.fsync(f.fileno())
-        # Looked at again just before the rename: only a regular file (or nothing) is replaced.
+
+    def still_the_same() -> None:  # looked at again just before the rename: only a regular file is replaced
         final = check(path, force=force)
         if final.kind == "stream" or final.path != target.path:
             raise UsageError(f"{path} changed while the export was written; nothing was replaced")
-        os.replace(tmp, target.path)
+
+    try:
+        fileops.write_outside(target.path, (line.encode("utf-8") for line in lines), check=still_the_same)
     except OSError as e:
-        _discard(tmp)
         raise StorageIOError(f"cannot write {path}: {_reason(path, e)}") from None
-    except BaseException:
-        _discard(tmp)
-        raise
 
 
 def _stream(path: Path, lines: Iterable[str]) -> None:
@@ -118,8 +107,3 @@ def _reason(path: Path, e: OSError) -> str:
         if blocker is not None:
             return f"{blocker} is not a folder"
     return e.strerror or str(e)
-
-
-def _discard(tmp: Path) -> None:
-    with suppress(OSError):
-        os.unlink(tmp)

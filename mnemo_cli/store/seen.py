@@ -19,7 +19,6 @@ unwritable state folder means the record is silently not kept.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
@@ -28,8 +27,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mnemo_cli.crypto import aead
 from mnemo_cli.crypto.kdf import keyed_hash, subkey
+from mnemo_cli.log import fileops
 from mnemo_cli.log.head import Head
 
 MAGIC = b"MNSEEN\r\n"
@@ -159,18 +158,11 @@ def record(store_id: bytes, location: Path, data_key: bytes, head: Head, table_s
     pays for its own fsyncs. An unwritable state folder is skipped silently: never fail a command."""
     seen = replace(Seen.of(store_id, head, table_seq), seen_at=int(time.time()))
     target = record_path(store_id, location)
-    temporary = target.with_name(f".{target.name}.{aead.random_bytes(6).hex()}.tmp")
     try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            os.write(fd, encode(seen, data_key))
-        finally:
-            os.close(fd)
-        os.replace(temporary, target)
+        fileops.write_outside(target, [encode(seen, data_key)], sync=False)
     except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+        pass
 
 
 _ACCEPT = "if you restored a backup on purpose, ignore this: the next write accepts the store as it is"

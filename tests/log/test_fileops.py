@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,56 @@ def test_make_parents_makes_every_new_level_0700_under_any_umask(tmp_path: Path)
     for folder in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
         assert folder.stat().st_mode & 0o777 == 0o700, folder
     assert not (tmp_path / "a" / "b" / "c" / "keyfile").exists()
+
+
+# -- write_outside: files outside the store (exports, rollback records, model cache stamps) ------
+
+
+def test_write_outside_creates_and_replaces_all_at_once(tmp_path: Path) -> None:
+    target = tmp_path / "export.jsonl"
+    fileops.write_outside(target, [b"one\n", b"two\n"])
+    assert target.read_bytes() == b"one\ntwo\n"
+    assert target.stat().st_mode & 0o777 == 0o600
+    fileops.write_outside(target, iter([b"three\n"]), sync=False)
+    assert target.read_bytes() == b"three\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.jsonl"]  # no temporary left
+
+
+def test_write_outside_is_not_counted_by_the_fault_switches(tmp_path: Path) -> None:
+    fileops.inject(Fault(at=1))
+    fileops.write_outside(tmp_path / "stamp.json", [b"{}"])
+    assert fileops.mutating_calls() == 0
+
+
+@pytest.mark.parametrize("failure", ["data", "check"])
+def test_write_outside_that_fails_leaves_the_old_file_and_no_temporary(tmp_path: Path, failure: str) -> None:
+    target = tmp_path / "export.jsonl"
+    target.write_bytes(b"old")
+
+    def chunks() -> Iterator[bytes]:
+        yield b"half of it"
+        if failure == "data":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        yield b" and the rest"
+
+    def check() -> None:
+        raise ValueError("the target changed meanwhile")
+
+    with pytest.raises(OSError if failure == "data" else ValueError):
+        fileops.write_outside(target, chunks(), check=check)
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.jsonl"]
+
+
+def test_write_outside_by_many_writers_leaves_one_whole_file(tmp_path: Path) -> None:
+    import threading
+
+    target = tmp_path / "stamp.json"
+    texts = [bytes([65 + i]) * 100_000 for i in range(8)]
+    threads = [threading.Thread(target=fileops.write_outside, args=(target, [t])) for t in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert target.read_bytes() in texts
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stamp.json"]
