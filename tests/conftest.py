@@ -101,3 +101,21 @@ def run_mnemo(
         cwd=cwd,
         timeout=timeout,
     )
+
+
+def mnemo(
+    *args: str,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI for a test of its options, documents and messages: inside this process
+    (tests/in_process.py), which answers exactly as `run_mnemo` does, in a fraction of the time.
+    Under `make smoke` it is the one-file binary, as a real process; so is a call that sets a switch
+    read only at import. End-to-end tests (pipes, signals, terminals, descriptors) use `run_mnemo`."""
+    from tests.in_process import needs_a_process, run_in_process
+
+    if BINARY or needs_a_process(env):
+        return run_mnemo(*args, env=env, input=input, cwd=cwd, timeout=timeout)
+    return run_in_process(*args, env=env, input=input, cwd=cwd)

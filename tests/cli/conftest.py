@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def from_template(
         work = template.with_name("work")  # renamed into place once complete
         shutil.rmtree(work, ignore_errors=True)
         env = {"MNEMO_HOME": str(work), "MNEMO_PASSPHRASE": passphrase}
-        done = run_mnemo("init", env=env)
+        done = mnemo("init", env=env)
         assert done.returncode == 0, done.stderr
         if build is not None:
             build(env)
@@ -44,7 +44,7 @@ def from_template(
 
 def new_store(passphrase: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A new, empty store at this test's MNEMO_HOME, with its passphrase set for later calls."""
-    done = run_mnemo("init", env={"MNEMO_PASSPHRASE": passphrase})
+    done = mnemo("init", env={"MNEMO_PASSPHRASE": passphrase})
     assert done.returncode == 0, done.stderr
     monkeypatch.setenv("MNEMO_PASSPHRASE", passphrase)
     return Path(os.environ["MNEMO_HOME"])
@@ -94,7 +94,7 @@ def imported(template: Path, passphrase: str, monkeypatch: pytest.MonkeyPatch, l
     """`from_template` whose template holds `lines`, imported with `mnemo import -`."""
 
     def build(env: dict[str, str]) -> None:
-        done = run_mnemo("import", "-", env=env, input=import_text(lines))
+        done = mnemo("import", "-", env=env, input=import_text(lines))
         assert done.returncode == 0, done.stderr
 
     return from_template(template, passphrase, monkeypatch, build)

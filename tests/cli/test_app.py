@@ -14,25 +14,25 @@ from mnemo_cli import __version__, errors
 from mnemo_cli.cli import app as app_module
 from mnemo_cli.cli import exit_codes
 from mnemo_cli.store import doctor
-from tests.conftest import BINARY, run_mnemo
+from tests.conftest import BINARY, mnemo
 
 
 def test_version() -> None:
-    done = run_mnemo("--version")
+    done = mnemo("--version")
     assert done.returncode == 0
     assert done.stdout == f"mnemo {__version__}\n"
     assert done.stderr == ""
 
 
 def test_help_lists_commands_and_is_plain_text() -> None:
-    done = run_mnemo("--help")
+    done = mnemo("--help")
     assert done.returncode == 0
     assert "doctor" in done.stdout
     assert "\x1b[" not in done.stdout  # no ANSI escapes when piped
 
 
 def test_no_arguments_prints_usage_and_exits_2() -> None:
-    done = run_mnemo()
+    done = mnemo()
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.startswith("Usage: mnemo")
@@ -46,7 +46,7 @@ def test_no_arguments_prints_usage_and_exits_2() -> None:
     ],
 )
 def test_usage_errors_are_one_line_exit_2(args: list[str], message: str, hint: str) -> None:
-    done = run_mnemo(*args)
+    done = mnemo(*args)
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [message, f"mnemo: hint: {hint}"]
@@ -145,7 +145,7 @@ def test_hint_is_printed_after_the_error(monkeypatch: pytest.MonkeyPatch, capsys
 
 def test_a_running_mnemo_cannot_dump_core() -> None:
     """While it waits for its passphrase (so after start-up), the process's core size limit is 0."""
-    assert run_mnemo("init", env={"MNEMO_PASSPHRASE": "core"}).returncode == 0
+    assert mnemo("init", env={"MNEMO_PASSPHRASE": "core"}).returncode == 0
     read_end, write_end = os.pipe()
     command = [BINARY] if BINARY else [sys.executable, "-m", "mnemo_cli"]
     process = subprocess.Popen(
@@ -188,7 +188,7 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "soon"])
 def test_a_lock_wait_that_is_not_a_finite_number_of_seconds_is_a_usage_error(value: str, tmp_path: Path) -> None:
     """`MNEMO_LOCK_WAIT=nan` used to wait for ever on a held lock, and `soon` silently meant 30 s."""
-    assert run_mnemo("init", env={"MNEMO_PASSPHRASE": "pw"}).returncode == 0
-    done = run_mnemo("list", env={"MNEMO_PASSPHRASE": "pw", "MNEMO_LOCK_WAIT": value}, timeout=60)
+    assert mnemo("init", env={"MNEMO_PASSPHRASE": "pw"}).returncode == 0
+    done = mnemo("list", env={"MNEMO_PASSPHRASE": "pw", "MNEMO_LOCK_WAIT": value}, timeout=60)
     assert done.returncode == exit_codes.USAGE, done.stderr
     assert done.stderr == f"mnemo: error: MNEMO_LOCK_WAIT must be a number of seconds, 0 or more, not {value!r}\n"

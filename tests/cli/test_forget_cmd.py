@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 from tests.helpers import digest_tree
 
 pytestmark = pytest.mark.slow
@@ -17,7 +17,7 @@ PW = {"MNEMO_PASSPHRASE": "forgetful"}
 
 
 def mnemo_ok(*args: str, input: str | None = None) -> str:
-    done = run_mnemo(*args, env=PW, input=input)
+    done = mnemo(*args, env=PW, input=input)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -42,13 +42,13 @@ def test_forget_by_id_prints_the_ids(store: dict[str, str]) -> None:
     target = store["Dana prefers email"]
     assert mnemo_ok("forget", target[:6]) == f"{target}\n"
     assert texts() == ["grocery list: apples, pears", "old tax receipt"]
-    assert run_mnemo("show", target, env=PW).returncode == 7
+    assert mnemo("show", target, env=PW).returncode == 7
 
 
 def test_forget_by_tag_needs_yes_and_dry_run_changes_nothing(store: dict[str, str]) -> None:
     home = Path(os.environ["MNEMO_HOME"])
     before = digest_tree(home)
-    refused = run_mnemo("forget", "--tag", "scratch", env=PW)
+    refused = mnemo("forget", "--tag", "scratch", env=PW)
     assert refused.returncode == 2
     assert refused.stderr == "mnemo: error: this would forget 2 memories; add --yes, or --dry-run to list them\n"
     listed = mnemo_ok("forget", "--tag", "scratch", "--dry-run")
@@ -73,7 +73,7 @@ def test_forget_by_words(store: dict[str, str]) -> None:
     ],
 )
 def test_forget_refusals(store: dict[str, str], args: list[str], code: int, message: str) -> None:
-    done = run_mnemo("forget", *args, env=PW)
+    done = mnemo("forget", *args, env=PW)
     assert (done.returncode, done.stderr.splitlines()[0]) == (code, message)
 
 
@@ -81,6 +81,7 @@ def test_prune_is_quiet_for_cron(store: dict[str, str]) -> None:
     assert mnemo_ok("prune", "--older-than", "365d") == ""
     assert texts() == ["Dana prefers email", "grocery list: apples, pears"]
     assert mnemo_ok("prune", "--older-than", "365d") == ""  # nothing left to prune: still success
+    time.sleep(1.1)  # the store was made moments ago: let its memories be older than 1s
     result = json.loads(mnemo_ok("prune", "--older-than", "1s", "--tag", "scratch", "--dry-run", "--json"))
     assert result == {"schema_version": 1, "dry_run": True, "pruned": [store["grocery list: apples, pears"]]}
 
@@ -104,7 +105,7 @@ def test_ttl_and_prune_expired(store: dict[str, str]) -> None:
     ],
 )
 def test_bad_ages_exit_2(store: dict[str, str], args: list[str], message: str) -> None:
-    done = run_mnemo(*args, env=PW)
+    done = mnemo(*args, env=PW)
     assert done.returncode == 2
     assert done.stderr.startswith(message)
 
@@ -150,15 +151,15 @@ def test_backup_then_verify_the_copy(store: dict[str, str], tmp_path: Path) -> N
     mnemo_ok("remember", "one more")
     again = json.loads(mnemo_ok("backup", str(dest), "--json"))
     assert again["incremental"] is True and again["frames"] == 4 and again["verified"] is True
-    copy = run_mnemo("verify", env={**PW, "MNEMO_HOME": str(dest)})
+    copy = mnemo("verify", env={**PW, "MNEMO_HOME": str(dest)})
     assert copy.returncode == 0, copy.stderr
-    done = run_mnemo("backup", os.environ["MNEMO_HOME"] + "/inside", env=PW)
+    done = mnemo("backup", os.environ["MNEMO_HOME"] + "/inside", env=PW)
     assert (done.returncode, done.stderr) == (2, "mnemo: error: the backup folder must be outside the store\n")
 
 
 def test_duplicates_update_and_history(store: dict[str, str]) -> None:
     dana = store["Dana prefers email"]
-    done = run_mnemo("remember", "Dana prefers email", env=PW)
+    done = mnemo("remember", "Dana prefers email", env=PW)
     assert done.returncode == 0 and done.stdout == f"{dana}\n"
     assert (
         done.stderr
@@ -171,7 +172,7 @@ def test_duplicates_update_and_history(store: dict[str, str]) -> None:
     latest = mnemo_ok("remember", "Dana is travelling", "--supersedes", newer[:6]).strip()
     assert len(mnemo_ok("show", dana[:6], "--history").splitlines()) == 3
     assert "Dana prefers Signal" not in texts() and "Dana is travelling" in texts()
-    refused = run_mnemo("update", latest[:6], env=PW)
+    refused = mnemo("update", latest[:6], env=PW)
     assert (refused.returncode, refused.stderr) == (
         2,
         "mnemo: error: nothing to update: give --text, --tag or --meta\n",
@@ -179,6 +180,6 @@ def test_duplicates_update_and_history(store: dict[str, str]) -> None:
 
 
 def test_near_duplicate_warning(store: dict[str, str]) -> None:
-    done = run_mnemo("remember", "dana prefers email.", env=PW)
+    done = mnemo("remember", "dana prefers email.", env=PW)
     assert done.returncode == 0 and len(done.stdout.strip()) == 32
     assert done.stderr.startswith(f"mnemo: warning: this looks like {store['Dana prefers email']} (similarity ")

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from mnemo_cli.cli import app as app_module
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +78,7 @@ def lock_is_a_folder(home: Path) -> None:
 
 
 def supersede_one(home: Path) -> None:
-    done = run_mnemo("update", THREE[:8], "--tag", "newer", env={"MNEMO_HOME": str(home), "MNEMO_PASSPHRASE": PW})
+    done = mnemo("update", THREE[:8], "--tag", "newer", env={"MNEMO_HOME": str(home), "MNEMO_PASSPHRASE": PW})
     assert done.returncode == 0, done.stderr
 
 
@@ -86,7 +86,7 @@ def keyfile_only(home: Path) -> None:
     """Replace the store with one opened by a keyfile only (no passphrase slot)."""
     shutil.rmtree(home)
     env = {"MNEMO_HOME": str(home), "MNEMO_PASSPHRASE": ""}
-    done = run_mnemo("init", "--keyfile", str(home.parent / "only.key"), env=env)
+    done = mnemo("init", "--keyfile", str(home.parent / "only.key"), env=env)
     assert done.returncode == 0, done.stderr
 
 
@@ -94,10 +94,10 @@ def one_keyfile_slot(home: Path) -> None:
     """A store whose only key slot is a keyfile's."""
     keyfile_only(home)
     env = {"MNEMO_HOME": str(home), "MNEMO_KEYFILE": str(home.parent / "only.key")}
-    slots = json.loads(run_mnemo("key", "list", "--json", env=env).stdout)["slots"]
+    slots = json.loads(mnemo("key", "list", "--json", env=env).stdout)["slots"]
     for slot in slots:
         if slot["kind"] != "keyfile":
-            done = run_mnemo("key", "remove", str(slot["slot"]), env=env)
+            done = mnemo("key", "remove", str(slot["slot"]), env=env)
             assert done.returncode == 0, done.stderr
 
 
@@ -294,9 +294,9 @@ def observed(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Ite
         patch.setenv("XDG_RUNTIME_DIR", str(base / "run"))
         template = base / "template"
         env = {"MNEMO_HOME": str(template), "MNEMO_PASSPHRASE": PW}
-        assert run_mnemo("init", env=env).returncode == 0
+        assert mnemo("init", env=env).returncode == 0
         seed = "".join(json.dumps(line) + "\n" for line in SEED)
-        done = run_mnemo("import", "-", env=env, input=seed)
+        done = mnemo("import", "-", env=env, input=seed)
         assert done.returncode == 0, done.stderr
         results = {}
         for number, case in enumerate(CASES):
@@ -331,7 +331,7 @@ def _run(case: Case, folder: Path, home: Path) -> tuple[int, str]:
     try:
         if case.process:
             clean = {k: v for k, v in os.environ.items() if not k.startswith("MNEMO_PASS")}
-            done = run_mnemo(*args, env={**clean, **env}, input=case.input)  # input: stdin closes (serve)
+            done = mnemo(*args, env={**clean, **env}, input=case.input)  # input: stdin closes (serve)
             return done.returncode, done.stderr
         with pytest.MonkeyPatch.context() as patch:
             for name in ("MNEMO_PASSPHRASE", "MNEMO_NEW_PASSPHRASE", "MNEMO_KEYFILE"):
@@ -377,6 +377,6 @@ def test_every_code_a_help_lists_is_returned(command: str, observed: dict[str, t
 
 
 def test_the_codes_every_command_can_return_are_stated_once() -> None:
-    said = " ".join(run_mnemo("--help").stdout.split())
+    said = " ".join(mnemo("--help").stdout.split())
     assert "Exit codes: every command can exit 0 success; 1 internal error;" in said, said
     assert "130 interrupted" in said and "--help lists its others" in said, said

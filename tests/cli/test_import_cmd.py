@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import from_template, new_store
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 from tests.helpers import digest_tree
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,7 @@ def seeded(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A store holding SEED (made with `init` and `import` once per module, copied for each test)."""
 
     def build(env: dict[str, str]) -> None:
-        done = run_mnemo("import", "-", env=env, input=jsonl(SEED))
+        done = mnemo("import", "-", env=env, input=jsonl(SEED))
         assert done.stdout == "imported 3 memories (0 already present), 1 links\n", done.stderr
 
     return from_template(template, PW, monkeypatch, build)
@@ -50,7 +50,7 @@ def jsonl(entries: list[dict[str, Any]]) -> str:
 
 
 def mnemo_ok(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> str:
-    done = run_mnemo(*args, input=input, env=env)
+    done = mnemo(*args, input=input, env=env)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     return done.stdout
@@ -71,7 +71,7 @@ def test_simple_lines_from_a_file(store: Path, tmp_path: Path) -> None:
         '{"text": "a date only", "created_at": "2024-02-29", "tags": []}\n',
         encoding="utf-8",
     )
-    done = run_mnemo("import", str(notes))
+    done = mnemo("import", str(notes))
     assert done.returncode == 0, done.stderr
     assert done.stdout == "imported 3 memories (0 already present), 0 links\n"
     assert done.stderr == ""
@@ -226,7 +226,7 @@ def test_a_bad_line_fails_the_whole_import(seeded: Path, tmp_path: Path, bad: st
     path = tmp_path / "bad.jsonl"
     path.write_text('{"text": "good line before"}\n\n' + bad + '\n{"text": "good line after"}\n', encoding="utf-8")
     before = digest_tree(seeded)
-    done = run_mnemo("import", str(path))
+    done = mnemo("import", str(path))
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == f"mnemo: error: {path}:3: {message}\n"  # line numbers count blank lines
@@ -236,7 +236,7 @@ def test_a_bad_line_fails_the_whole_import(seeded: Path, tmp_path: Path, bad: st
 
 def test_bad_line_on_stdin_and_in_a_json_export(seeded: Path) -> None:
     before = digest_tree(seeded)
-    done = run_mnemo("import", "-", input='{"text": "fine"}\n{"text": 5}\n')
+    done = mnemo("import", "-", input='{"text": "fine"}\n{"text": 5}\n')
     assert (done.returncode, done.stdout, done.stderr) == (
         2,
         "",
@@ -251,7 +251,7 @@ def test_bad_line_on_stdin_and_in_a_json_export(seeded: Path) -> None:
         ],
         "links": [],
     }
-    done = run_mnemo("import", "-", input=json.dumps(document, indent=2))
+    done = mnemo("import", "-", input=json.dumps(document, indent=2))
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == "mnemo: error: stdin: memory 2: the text is empty\n"
     assert digest_tree(seeded) == before
@@ -269,7 +269,7 @@ def test_a_link_to_a_memory_nowhere_exit_7(seeded: Path, tmp_path: Path) -> None
         encoding="utf-8",
     )
     before = digest_tree(seeded)
-    done = run_mnemo("import", str(path))
+    done = mnemo("import", str(path))
     assert done.returncode == 7
     assert done.stdout == ""
     assert done.stderr == f"mnemo: error: {path}:2: link end {MISSING} is neither in the file nor in the store\n"
@@ -284,7 +284,7 @@ def test_a_link_to_a_memory_nowhere_in_a_json_export(seeded: Path, tmp_path: Pat
         encoding="utf-8",
     )
     before = digest_tree(seeded)
-    done = run_mnemo("import", str(path))
+    done = mnemo("import", str(path))
     assert done.returncode == 7
     assert done.stderr == f"mnemo: error: {path}: link 1: link end {MISSING} is neither in the file nor in the store\n"
     assert digest_tree(seeded) == before
@@ -297,7 +297,7 @@ def test_a_self_link_line_names_its_line(seeded: Path, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     before = digest_tree(seeded)
-    done = run_mnemo("import", str(path))
+    done = mnemo("import", str(path))
     assert done.returncode == 2
     assert done.stderr == f"mnemo: error: {path}:1: a memory cannot link to itself\n"
     assert digest_tree(seeded) == before
@@ -310,7 +310,7 @@ def test_a_blank_relation_is_a_bad_line(seeded: Path, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     before = digest_tree(seeded)
-    done = run_mnemo("import", str(path))
+    done = mnemo("import", str(path))
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.startswith(f"mnemo: error: {path}:1: ")
@@ -331,7 +331,7 @@ def test_unreadable_file_exit_2(seeded: Path, tmp_path: Path, kind: str) -> None
         "not-utf8": f"mnemo: error: {path} is not UTF-8 text\n",
     }[kind]
     before = digest_tree(seeded)
-    done = run_mnemo("import", str(path))
+    done = mnemo("import", str(path))
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == expected
@@ -340,7 +340,7 @@ def test_unreadable_file_exit_2(seeded: Path, tmp_path: Path, kind: str) -> None
 
 def test_wrong_passphrase_exit_3(seeded: Path) -> None:
     before = digest_tree(seeded)
-    done = run_mnemo("import", "-", input='{"text": "x"}\n', env={"MNEMO_PASSPHRASE": "wrong"})
+    done = mnemo("import", "-", input='{"text": "x"}\n', env={"MNEMO_PASSPHRASE": "wrong"})
     assert done.returncode == 3
     assert done.stdout == ""
     assert done.stderr == "mnemo: error: wrong passphrase (from MNEMO_PASSPHRASE): no key slot opens with it\n"

@@ -13,7 +13,7 @@ import pytest
 
 from mnemo_cli.crypto import secrets
 from mnemo_cli.store.store import Store
-from tests.conftest import cli_kdf, run_mnemo
+from tests.conftest import cli_kdf, mnemo
 from tests.helpers import read_all
 
 
@@ -22,7 +22,7 @@ def home() -> Path:
 
 
 def test_init_with_a_passphrase_prints_the_recovery_key_once() -> None:
-    done = run_mnemo("init", env={"MNEMO_PASSPHRASE": "hunter2 hunter2"})
+    done = mnemo("init", env={"MNEMO_PASSPHRASE": "hunter2 hunter2"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"created a mnemo store at {home()}\n")
     (recovery,) = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith("mnemo-rk-")]
@@ -32,7 +32,7 @@ def test_init_with_a_passphrase_prints_the_recovery_key_once() -> None:
 
 
 def test_init_json() -> None:
-    done = run_mnemo("init", "--json", env={"MNEMO_PASSPHRASE": "pw"})
+    done = mnemo("init", "--json", env={"MNEMO_PASSPHRASE": "pw"})
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["schema_version"] == 1
@@ -49,9 +49,9 @@ def test_init_json() -> None:
 
 
 def test_init_refuses_an_existing_store_with_exit_4() -> None:
-    assert run_mnemo("init", env={"MNEMO_PASSPHRASE": "pw"}).returncode == 0
+    assert mnemo("init", env={"MNEMO_PASSPHRASE": "pw"}).returncode == 0
     before = sorted(p.name for p in home().iterdir())
-    done = run_mnemo("init", env={"MNEMO_PASSPHRASE": "other"})
+    done = mnemo("init", env={"MNEMO_PASSPHRASE": "other"})
     assert done.returncode == 4
     assert done.stderr == f"mnemo: error: a store already exists at {home()}\n"
     assert sorted(p.name for p in home().iterdir()) == before
@@ -60,11 +60,11 @@ def test_init_refuses_an_existing_store_with_exit_4() -> None:
 
 def test_keyfile_only_init_for_cron_and_agents(tmp_path: Path) -> None:
     keyfile = tmp_path / "agent" / "mnemo.key"
-    done = run_mnemo("init", "--keyfile", str(keyfile), "--json")  # stdin is not a terminal
+    done = mnemo("init", "--keyfile", str(keyfile), "--json")  # stdin is not a terminal
     assert done.returncode == 0, done.stderr
     assert [s["kind"] for s in json.loads(done.stdout)["slots"]] == ["keyfile", "recovery"]
     assert keyfile.stat().st_mode & 0o777 == 0o600 and keyfile.stat().st_size == 32
-    verified = run_mnemo("verify", env={"MNEMO_KEYFILE": str(keyfile)})
+    verified = mnemo("verify", env={"MNEMO_KEYFILE": str(keyfile)})
     assert verified.returncode == 0, verified.stderr
 
 
@@ -72,7 +72,7 @@ def test_existing_keyfile_from_the_environment_and_a_passphrase_need_one_source(
     keyfile = tmp_path / "k"
     keyfile.write_bytes(os.urandom(32))
     keyfile.chmod(0o600)  # a keyfile others can read is refused
-    done = run_mnemo("init", "--json", env={"MNEMO_KEYFILE": str(keyfile)})
+    done = mnemo("init", "--json", env={"MNEMO_KEYFILE": str(keyfile)})
     assert done.returncode == 0, done.stderr
     assert [s["kind"] for s in json.loads(done.stdout)["slots"]] == ["keyfile", "recovery"]
 
@@ -80,7 +80,7 @@ def test_existing_keyfile_from_the_environment_and_a_passphrase_need_one_source(
 def test_init_refuses_to_overwrite_a_keyfile(tmp_path: Path) -> None:
     keyfile = tmp_path / "k"
     keyfile.write_bytes(b"precious")
-    done = run_mnemo("init", "--keyfile", str(keyfile), env={"MNEMO_PASSPHRASE": "pw"})
+    done = mnemo("init", "--keyfile", str(keyfile), env={"MNEMO_PASSPHRASE": "pw"})
     assert done.returncode == 2
     assert done.stderr == f"mnemo: error: {keyfile} already exists; mnemo never overwrites a keyfile\n"
     assert keyfile.read_bytes() == b"precious"
@@ -98,7 +98,7 @@ def test_init_refuses_to_overwrite_a_keyfile(tmp_path: Path) -> None:
     ids=["no-secret", "bad-kdf", "two-sources", "bad-fd"],
 )
 def test_init_errors_create_nothing(args: list[str], env: dict[str, str], code: int, message: str) -> None:
-    done = run_mnemo("init", *args, env=env)
+    done = mnemo("init", *args, env=env)
     assert done.returncode == code
     assert done.stderr.startswith(message)
     assert "Traceback" not in done.stderr
@@ -157,7 +157,7 @@ def test_a_file_in_the_way_of_mnemo_home_is_exit_8_one_line(tmp_path: Path, belo
     afile = tmp_path / "afile"
     afile.write_text("mine\n")
     target = afile / below
-    done = run_mnemo("init", env={"MNEMO_HOME": str(target), "MNEMO_PASSPHRASE": "pw"})
+    done = mnemo("init", env={"MNEMO_HOME": str(target), "MNEMO_PASSPHRASE": "pw"})
     assert done.returncode == 8
     assert done.stderr == f"mnemo: error: cannot create {target}: {afile} is not a folder\n"
     assert afile.read_text() == "mine\n"
@@ -167,7 +167,7 @@ def test_a_file_in_the_way_of_the_keyfile_is_exit_8_and_creates_no_store(tmp_pat
     afile = tmp_path / "afile"
     afile.write_text("mine\n")
     keyfile = afile / "keys" / "agent.key"
-    done = run_mnemo("init", "--keyfile", str(keyfile))
+    done = mnemo("init", "--keyfile", str(keyfile))
     assert done.returncode == 8
     assert done.stderr == f"mnemo: error: cannot create {keyfile}: {afile} is not a folder\n"
     assert not home().exists() and afile.read_text() == "mine\n"
@@ -177,7 +177,7 @@ def test_the_keyfile_of_an_init_that_could_not_create_the_store_is_removed(tmp_p
     (tmp_path / "afile").write_text("x")
     keyfile = tmp_path / "agent.key"
     store = tmp_path / "afile" / "store"
-    done = run_mnemo("init", "--keyfile", str(keyfile), env={"MNEMO_HOME": str(store)})
+    done = mnemo("init", "--keyfile", str(keyfile), env={"MNEMO_HOME": str(store)})
     assert done.returncode == 8, done.stderr
     assert not keyfile.exists()
 

@@ -16,60 +16,59 @@ from mnemo_cli.errors import AuthenticationError
 from mnemo_cli.log import fileops
 from mnemo_cli.log.fileops import Fault
 from mnemo_cli.store.store import Store
-from tests.conftest import cli_kdf, needs_switches, run_mnemo
+from tests.conftest import cli_kdf, mnemo, needs_switches
 
 OLD = {"MNEMO_PASSPHRASE": "old one"}
 
 
 @pytest.fixture
 def store() -> None:
-    assert run_mnemo("init", env=OLD).returncode == 0
+    assert mnemo("init", env=OLD).returncode == 0
 
 
 def test_list_needs_no_secret(store: None) -> None:
-    done = run_mnemo("key", "list")
+    done = mnemo("key", "list")
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"1: passphrase ({cli_kdf().describe()})\n2: recovery\n"
-    slots = json.loads(run_mnemo("key", "list", "--json").stdout)["slots"]
+    slots = json.loads(mnemo("key", "list", "--json").stdout)["slots"]
     assert [s["kind"] for s in slots] == ["passphrase", "recovery"]
 
 
 def test_add_keyfile_then_remove_the_passphrase(store: None, tmp_path: Path) -> None:
     keyfile = tmp_path / "cron.key"
-    done = run_mnemo("key", "add", "--keyfile", str(keyfile), env=OLD)
+    done = mnemo("key", "add", "--keyfile", str(keyfile), env=OLD)
     assert (done.returncode, done.stdout) == (0, "added key slot 3: keyfile\n")
     assert keyfile.stat().st_mode & 0o777 == 0o600
     by_key = {"MNEMO_KEYFILE": str(keyfile)}
     assert (
-        run_mnemo("key", "remove", "1", env=by_key).stdout
-        == f"removed key slot 1: passphrase ({cli_kdf().describe()})\n"
+        mnemo("key", "remove", "1", env=by_key).stdout == f"removed key slot 1: passphrase ({cli_kdf().describe()})\n"
     )
-    assert run_mnemo("verify", env=OLD).returncode == 3
-    assert run_mnemo("verify", env=by_key).returncode == 0
+    assert mnemo("verify", env=OLD).returncode == 3
+    assert mnemo("verify", env=by_key).returncode == 0
 
 
 def test_add_recovery_prints_it_once(store: None) -> None:
-    result = json.loads(run_mnemo("key", "add", "--recovery", "--json", env=OLD).stdout)
+    result = json.loads(mnemo("key", "add", "--recovery", "--json", env=OLD).stdout)
     assert result["kind"] == "recovery" and result["recovery_key"].startswith("mnemo-rk-")
-    assert run_mnemo("verify", env={"MNEMO_PASSPHRASE": result["recovery_key"]}).returncode == 0
+    assert mnemo("verify", env={"MNEMO_PASSPHRASE": result["recovery_key"]}).returncode == 0
 
 
 def test_passwd(store: None, tmp_path: Path) -> None:
     new_file = tmp_path / "new-pass"
     new_file.write_text("the new one\n")
-    done = run_mnemo("passwd", env={**OLD, "MNEMO_NEW_PASSPHRASE_FILE": str(new_file)})
+    done = mnemo("passwd", env={**OLD, "MNEMO_NEW_PASSPHRASE_FILE": str(new_file)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("passphrase changed (now key slot 3: passphrase")
-    assert run_mnemo("verify", env=OLD).returncode == 3
-    assert run_mnemo("verify", env={"MNEMO_PASSPHRASE": "the new one"}).returncode == 0
+    assert mnemo("verify", env=OLD).returncode == 3
+    assert mnemo("verify", env={"MNEMO_PASSPHRASE": "the new one"}).returncode == 0
 
 
 def test_rekey_full(store: None, tmp_path: Path) -> None:
-    assert run_mnemo("remember", "the boat is moored at pier 4", env=OLD).returncode == 0
+    assert mnemo("remember", "the boat is moored at pier 4", env=OLD).returncode == 0
     new_file = tmp_path / "new-pass"
     new_file.write_text("after the rekey\n")
     keyfile = tmp_path / "agent.key"
-    done = run_mnemo(
+    done = mnemo(
         "rekey", "--full", "--keyfile", str(keyfile), "--json", env={**OLD, "MNEMO_NEW_PASSPHRASE_FILE": str(new_file)}
     )
     assert done.returncode == 0, done.stderr
@@ -77,7 +76,7 @@ def test_rekey_full(store: None, tmp_path: Path) -> None:
     assert (result["key"], result["records"]) == (2, 1)
     assert [s["kind"] for s in result["slots"]] == ["passphrase", "keyfile", "recovery"]
     assert keyfile.stat().st_mode & 0o777 == 0o600
-    gone = run_mnemo("recall", "boat", env=OLD)
+    gone = mnemo("recall", "boat", env=OLD)
     assert (gone.returncode, gone.stderr) == (
         3,
         "mnemo: error: wrong passphrase (from MNEMO_PASSPHRASE): no key slot opens with it\n",
@@ -87,11 +86,11 @@ def test_rekey_full(store: None, tmp_path: Path) -> None:
         {"MNEMO_KEYFILE": str(keyfile)},
         {"MNEMO_PASSPHRASE": result["recovery_key"]},
     ):
-        done = run_mnemo("recall", "where is the boat?", "--format", "jsonl", env=env)
+        done = mnemo("recall", "where is the boat?", "--format", "jsonl", env=env)
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout.splitlines()[0])["text"] == "the boat is moored at pier 4"
-    assert run_mnemo("verify", "--deep", env={"MNEMO_KEYFILE": str(keyfile)}).returncode == 0
-    listed = run_mnemo("key", "list").stdout
+    assert mnemo("verify", "--deep", env={"MNEMO_KEYFILE": str(keyfile)}).returncode == 0
+    listed = mnemo("key", "list").stdout
     assert listed.startswith("3: passphrase") and "1: " not in listed
 
 
@@ -116,17 +115,17 @@ def test_rekey_full(store: None, tmp_path: Path) -> None:
     ],
 )
 def test_refusals(store: None, args: list[str], env: dict[str, str], code: int, message: str) -> None:
-    done = run_mnemo(*args, env=env)
+    done = mnemo(*args, env=env)
     assert done.returncode == code
     assert done.stderr.startswith(message)
 
 
 def test_the_last_slot_cannot_go(tmp_path: Path) -> None:
     keyfile = tmp_path / "only.key"
-    assert run_mnemo("init", "--keyfile", str(keyfile)).returncode == 0
+    assert mnemo("init", "--keyfile", str(keyfile)).returncode == 0
     by_key = {"MNEMO_KEYFILE": str(keyfile)}
-    assert run_mnemo("key", "remove", "2", env=by_key).returncode == 0  # the recovery slot
-    done = run_mnemo("key", "remove", "1", env=by_key)
+    assert mnemo("key", "remove", "2", env=by_key).returncode == 0  # the recovery slot
+    done = mnemo("key", "remove", "1", env=by_key)
     assert done.returncode == 2
     assert done.stderr == "mnemo: error: refusing to remove the last key slot: nothing could open the store\n"
 
@@ -191,18 +190,18 @@ def test_key_add_through_the_fault_switch_then_the_retry(store: None, tmp_path: 
         "MNEMO_TESTONLY_FAULT_ERRNO": str(errno.ENOSPC),
         "MNEMO_TESTONLY_FAULT_ONCE": "1",
     }
-    done = run_mnemo("key", "add", "--keyfile", str(keyfile), env={**OLD, **fault})
+    done = mnemo("key", "add", "--keyfile", str(keyfile), env={**OLD, **fault})
     assert done.returncode == 8 and len(done.stderr.splitlines()) == 1, done.stderr
     assert "No space left on device" in done.stderr
     assert not keyfile.exists()
-    done = run_mnemo("key", "add", "--keyfile", str(keyfile), env=OLD)
+    done = mnemo("key", "add", "--keyfile", str(keyfile), env=OLD)
     assert (done.returncode, done.stdout) == (0, "added key slot 3: keyfile\n"), done.stderr
-    assert run_mnemo("verify", env={"MNEMO_KEYFILE": str(keyfile)}).returncode == 0
+    assert mnemo("verify", env={"MNEMO_KEYFILE": str(keyfile)}).returncode == 0
 
 
 def test_key_add_keyfile_below_a_file_is_exit_8(store: None, tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
     keyfile = tmp_path / "afile" / "cron.key"
-    done = run_mnemo("key", "add", "--keyfile", str(keyfile), env=OLD)
+    done = mnemo("key", "add", "--keyfile", str(keyfile), env=OLD)
     assert done.returncode == 8
     assert done.stderr == f"mnemo: error: cannot create {keyfile}: {tmp_path / 'afile'} is not a folder\n"

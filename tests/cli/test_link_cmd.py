@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import from_template
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 from tests.helpers import digest_tree
 
 pytestmark = pytest.mark.slow
@@ -40,14 +40,14 @@ def store(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             + "\n"
             for i, t, c in MEMORIES
         )
-        done = run_mnemo("import", "-", env=env, input=lines)
+        done = mnemo("import", "-", env=env, input=lines)
         assert done.stdout == "imported 5 memories (0 already present), 0 links\n", done.stderr
 
     return from_template(template, PW, monkeypatch, build)
 
 
 def mnemo_ok(*args: str, input: str | None = None) -> str:
-    done = run_mnemo(*args, input=input)
+    done = mnemo(*args, input=input)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     return done.stdout
@@ -138,7 +138,7 @@ def test_linking_again_with_the_same_relation_reports_the_stored_link(store: Pat
 )
 def test_refusals_write_nothing(store: Path, args: list[str], code: int, message: str) -> None:
     before = digest_tree(store)
-    done = run_mnemo(*args)
+    done = mnemo(*args)
     assert done.returncode == code
     assert done.stdout == ""
     assert done.stderr == message + "\n"
@@ -147,7 +147,7 @@ def test_refusals_write_nothing(store: Path, args: list[str], code: int, message
 
 def test_wrong_passphrase_exit_3(store: Path) -> None:
     before = digest_tree(store)
-    done = run_mnemo("link", A, B, env={"MNEMO_PASSPHRASE": "wrong"})
+    done = mnemo("link", A, B, env={"MNEMO_PASSPHRASE": "wrong"})
     assert done.returncode == 3
     assert done.stderr == "mnemo: error: wrong passphrase (from MNEMO_PASSPHRASE): no key slot opens with it\n"
     assert digest_tree(store) == before

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import from_template, new_store
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 from tests.helpers import digest_tree
 
 pytestmark = pytest.mark.slow
@@ -40,14 +40,14 @@ def seeded(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     def build(env: dict[str, str]) -> None:
         lines = "".join(json.dumps({"type": "memory", **m}) + "\n" for m in MEMORIES)
-        done = run_mnemo("import", "-", env=env, input=lines)
+        done = mnemo("import", "-", env=env, input=lines)
         assert done.stdout == "imported 4 memories (0 already present), 0 links\n", done.stderr
 
     return from_template(template, PW, monkeypatch, build)
 
 
 def mnemo_ok(*args: str) -> str:
-    done = run_mnemo(*args)
+    done = mnemo(*args)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     return done.stdout
@@ -130,7 +130,7 @@ def test_empty_store(store: Path) -> None:
 )
 def test_bad_options_exit_2(seeded: Path, args: list[str], message: str) -> None:
     before = digest_tree(seeded)
-    done = run_mnemo("list", *args)
+    done = mnemo("list", *args)
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == message + "\n"
@@ -138,7 +138,7 @@ def test_bad_options_exit_2(seeded: Path, args: list[str], message: str) -> None
 
 
 def test_wrong_passphrase_exit_3(seeded: Path) -> None:
-    done = run_mnemo("list", env={"MNEMO_PASSPHRASE": "wrong"})
+    done = mnemo("list", env={"MNEMO_PASSPHRASE": "wrong"})
     assert done.returncode == 3
     assert done.stdout == ""
     assert done.stderr == "mnemo: error: wrong passphrase (from MNEMO_PASSPHRASE): no key slot opens with it\n"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import from_template, new_store
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 from tests.helpers import digest_tree
 
 pytestmark = pytest.mark.slow
@@ -50,14 +50,14 @@ def corpus(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             + "\n"
             for i, t, c, tags in CORPUS
         )
-        done = run_mnemo("import", "-", env=env, input=lines)
+        done = mnemo("import", "-", env=env, input=lines)
         assert done.stdout == "imported 4 memories (0 already present), 0 links\n", done.stderr
 
     return from_template(template, PW, monkeypatch, build)
 
 
 def mnemo_ok(*args: str, input: str | None = None) -> str:
-    done = run_mnemo(*args, input=input)
+    done = mnemo(*args, input=input)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     return done.stdout
@@ -267,7 +267,7 @@ def test_expand_follows_links_both_ways(corpus: Path) -> None:
 )
 def test_bad_options_exit_2(corpus: Path, args: list[str], message: str) -> None:
     before = digest_tree(corpus)
-    done = run_mnemo("recall", *args)
+    done = mnemo("recall", *args)
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == message + "\n"
@@ -276,7 +276,7 @@ def test_bad_options_exit_2(corpus: Path, args: list[str], message: str) -> None
 
 def test_wrong_passphrase_exit_3(corpus: Path) -> None:
     before = digest_tree(corpus)
-    done = run_mnemo("recall", "anything", env={"MNEMO_PASSPHRASE": "wrong"})
+    done = mnemo("recall", "anything", env={"MNEMO_PASSPHRASE": "wrong"})
     assert digest_tree(corpus) == before
     assert done.returncode == 3
     assert done.stdout == ""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import from_template
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo, run_mnemo
 from tests.embed.tiny_model import TINY_DIMENSION, build_tiny_model
 
 PASSPHRASE = "reindex tests"
@@ -24,13 +24,13 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def store(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     def build(env: dict[str, str]) -> None:
         for text in TEXTS:
-            assert run_mnemo("remember", text, env=env).returncode == 0
+            assert mnemo("remember", text, env=env).returncode == 0
 
     return from_template(template, PASSPHRASE, monkeypatch, build)
 
 
 def ok(*args: str) -> str:
-    done = run_mnemo(*args)
+    done = mnemo(*args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -62,13 +62,13 @@ def test_a_changed_model_folder_is_refused(store: Path, tmp_path: Path) -> None:
     folder = build_tiny_model(tmp_path / "model")
     ok("reindex", "--model", str(folder))
     build_tiny_model(folder, seed=7)  # other weights under the same path
-    done = run_mnemo("recall", "milk")
+    done = run_mnemo("recall", "milk")  # a new process: this one keeps the model it loaded
     assert done.returncode == 5  # an integrity failure: the files no longer hash as recorded
     assert done.stderr.startswith("mnemo: error: ") and "Traceback" not in done.stderr
     assert "reindex" in done.stderr
     assert ok("list").count("\n") == 3  # what needs no embedding still works
     ok("reindex", "--model", str(folder))
-    assert run_mnemo("recall", "milk").returncode == 0
+    assert mnemo("recall", "milk").returncode == 0
 
 
 @pytest.mark.parametrize(
@@ -80,12 +80,12 @@ def test_a_changed_model_folder_is_refused(store: Path, tmp_path: Path) -> None:
 )
 def test_bad_models_exit_2_and_change_nothing(store: Path, model: str, message: str) -> None:
     before = ok("stats", "--json")
-    done = run_mnemo("reindex", "--model", model)
+    done = mnemo("reindex", "--model", model)
     assert done.returncode == 2
     assert done.stderr.startswith(message)
     assert json.loads(ok("stats", "--json"))["model"] == json.loads(before)["model"]
 
 
 def test_model_is_required(store: Path) -> None:
-    done = run_mnemo("reindex")
+    done = mnemo("reindex")
     assert done.returncode == 2 and "--model" in done.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import from_template
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 from tests.helpers import digest_tree
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ def store(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def mnemo_ok(*args: str, input: str | None = None) -> str:
-    done = run_mnemo(*args, input=input)
+    done = mnemo(*args, input=input)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     return done.stdout
@@ -43,7 +43,7 @@ def test_remember_prints_the_new_id_and_stores_the_text(store: Path) -> None:
 
 
 def test_every_option_and_json_output(store: Path) -> None:
-    done = run_mnemo(
+    done = mnemo(
         "remember",
         "Quill kickoff: Dana leads the design review",
         "--tag",
@@ -142,7 +142,7 @@ def test_text_from_stdin_and_created_at_forms(store: Path) -> None:
 )
 def test_bad_input_exit_2_and_stores_nothing(store: Path, args: list[str], stdin: str | None, message: str) -> None:
     before = digest_tree(store)
-    done = run_mnemo(*args, input=stdin)
+    done = mnemo(*args, input=stdin)
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == message + "\n"
@@ -151,7 +151,7 @@ def test_bad_input_exit_2_and_stores_nothing(store: Path, args: list[str], stdin
 
 def test_wrong_passphrase_exit_3_and_stores_nothing(store: Path) -> None:
     before = digest_tree(store)
-    done = run_mnemo("remember", "a secret", env={"MNEMO_PASSPHRASE": "not the passphrase"})
+    done = mnemo("remember", "a secret", env={"MNEMO_PASSPHRASE": "not the passphrase"})
     assert done.returncode == 3
     assert done.stdout == ""
     assert done.stderr == "mnemo: error: wrong passphrase (from MNEMO_PASSPHRASE): no key slot opens with it\n"
@@ -160,7 +160,7 @@ def test_wrong_passphrase_exit_3_and_stores_nothing(store: Path) -> None:
 
 def test_no_store_exit_4(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
-    done = run_mnemo("remember", "lost", env={"MNEMO_HOME": str(missing), "MNEMO_PASSPHRASE": PW})
+    done = mnemo("remember", "lost", env={"MNEMO_HOME": str(missing), "MNEMO_PASSPHRASE": PW})
     assert done.returncode == 4
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
@@ -173,7 +173,7 @@ def test_no_store_exit_4(tmp_path: Path) -> None:
 def test_empty_folder_is_no_store_exit_4(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    done = run_mnemo("remember", "lost", env={"MNEMO_HOME": str(empty), "MNEMO_PASSPHRASE": PW})
+    done = mnemo("remember", "lost", env={"MNEMO_HOME": str(empty), "MNEMO_PASSPHRASE": PW})
     assert done.returncode == 4
     assert done.stdout == ""
     assert done.stderr.splitlines()[0] == f"mnemo: error: {empty} is not a mnemo store (no MNEMO file)"

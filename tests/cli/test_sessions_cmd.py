@@ -12,7 +12,7 @@ import pytest
 
 from mnemo_cli.cli.render import local_time
 from tests.cli.conftest import from_template, import_text, new_store
-from tests.conftest import BINARY, run_mnemo
+from tests.conftest import BINARY, mnemo
 
 pytestmark = pytest.mark.slow
 
@@ -41,14 +41,14 @@ def chat(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     lines = [line(i, t, "chat-1") for i, t in TURNS] + [line(*OTHER, "chat-2"), line(*LONE, None)]
 
     def build(env: dict[str, str]) -> None:
-        done = run_mnemo("import", "-", env=env, input=import_text(lines))
+        done = mnemo("import", "-", env=env, input=import_text(lines))
         assert done.returncode == 0, done.stderr
 
     return from_template(template, PW, monkeypatch, build)
 
 
 def ok(*args: str, input: str | None = None) -> str:
-    done = run_mnemo(*args, input=input)
+    done = mnemo(*args, input=input)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -129,7 +129,7 @@ def test_context_on_a_terminal_is_dimmed(chat: Path) -> None:
 def test_import_with_a_bad_session_names_the_line(monkeypatch: pytest.MonkeyPatch) -> None:
     new_store(PW, monkeypatch)
     content = import_text([{"text": "fine", "session": "s"}, {"text": "x", "session": 12}])
-    done = run_mnemo("import", "-", input=content)
+    done = mnemo("import", "-", input=content)
     assert done.returncode == 2
     assert (
         done.stderr.startswith("mnemo: error: -:2: 'session' must be a string")
@@ -151,7 +151,7 @@ def test_import_with_a_bad_session_names_the_line(monkeypatch: pytest.MonkeyPatc
     ],
 )
 def test_bad_session_or_context_exit_2_before_the_secret(args: list[str], message: str, tmp_path: Path) -> None:
-    done = run_mnemo(*args, env={"MNEMO_HOME": str(tmp_path / "none")})  # no store: checked first anyway
+    done = mnemo(*args, env={"MNEMO_HOME": str(tmp_path / "none")})  # no store: checked first anyway
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr

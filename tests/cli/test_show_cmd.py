@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import from_template
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 from tests.helpers import digest_tree
 
 pytestmark = pytest.mark.slow
@@ -53,16 +53,16 @@ def store(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A store holding MEMORIES with CAUSE → MAIN (caused) and MAIN → FIX (fixed-by), copied for each test."""
 
     def build(env: dict[str, str]) -> None:
-        done = run_mnemo("import", "-", env=env, input="".join(json.dumps(m) + "\n" for m in MEMORIES))
+        done = mnemo("import", "-", env=env, input="".join(json.dumps(m) + "\n" for m in MEMORIES))
         assert done.stdout == "imported 3 memories (0 already present), 0 links\n", done.stderr
-        assert run_mnemo("link", CAUSE, MAIN, "--rel", "caused", env=env).returncode == 0
-        assert run_mnemo("link", MAIN, FIX, "--rel", "fixed-by", env=env).returncode == 0
+        assert mnemo("link", CAUSE, MAIN, "--rel", "caused", env=env).returncode == 0
+        assert mnemo("link", MAIN, FIX, "--rel", "fixed-by", env=env).returncode == 0
 
     return from_template(template, PW, monkeypatch, build)
 
 
 def mnemo_ok(*args: str) -> str:
-    done = run_mnemo(*args)
+    done = mnemo(*args)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     return done.stdout
@@ -131,7 +131,7 @@ def test_json(store: Path) -> None:
 )
 def test_refusals(store: Path, ref: str, code: int, message: str) -> None:
     before = digest_tree(store)
-    done = run_mnemo("show", ref, "--json")
+    done = mnemo("show", ref, "--json")
     assert done.returncode == code
     assert done.stdout == ""
     assert done.stderr == message + "\n"
@@ -139,7 +139,7 @@ def test_refusals(store: Path, ref: str, code: int, message: str) -> None:
 
 
 def test_no_store_exit_4(tmp_path: Path) -> None:
-    done = run_mnemo("show", "abcd", env={"MNEMO_HOME": str(tmp_path / "none"), "MNEMO_PASSPHRASE": PW})
+    done = mnemo("show", "abcd", env={"MNEMO_HOME": str(tmp_path / "none"), "MNEMO_PASSPHRASE": PW})
     assert done.returncode == 4
     assert done.stderr.splitlines() == [
         f"mnemo: error: no store at {tmp_path / 'none'}",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import imported
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def store(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def mnemo_ok(*args: str) -> str:
-    done = run_mnemo(*args)
+    done = mnemo(*args)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     return done.stdout
@@ -106,7 +106,7 @@ def test_since_and_until_take_time_words(store: Path) -> None:
 
 @pytest.mark.parametrize("command", [["list"], ["recall", "tea"]])
 def test_an_inverted_range_is_a_usage_error(store: Path, command: list[str]) -> None:
-    done = run_mnemo(*command, "--since", "yesterday", "--until", "last week")
+    done = mnemo(*command, "--since", "yesterday", "--until", "last week")
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.startswith("mnemo: error: --since (") and "is after --until" in done.stderr
@@ -115,7 +115,7 @@ def test_an_inverted_range_is_a_usage_error(store: Path, command: list[str]) -> 
 
 @pytest.mark.parametrize("command", [["list"], ["recall", "tea"]])
 def test_unknown_words_name_the_accepted_forms(store: Path, command: list[str]) -> None:
-    done = run_mnemo(*command, "--since", "the other day")
+    done = mnemo(*command, "--since", "the other day")
     assert done.returncode == 2
     assert done.stderr == (
         "mnemo: error: bad --since 'the other day': expected RFC 3339 (2026-03-04T10:00:00Z), an age "
@@ -124,7 +124,7 @@ def test_unknown_words_name_the_accepted_forms(store: Path, command: list[str]) 
 
 
 def test_a_bad_now_is_a_usage_error(store: Path) -> None:
-    done = run_mnemo("recall", "tea", "--now", "teatime")
+    done = mnemo("recall", "tea", "--now", "teatime")
     assert done.returncode == 2
     assert done.stderr.startswith("mnemo: error: bad --now 'teatime'")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import from_template
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 
 pytestmark = pytest.mark.slow
 
@@ -20,14 +20,14 @@ PREFIX = "mnemo: timings: "
 def store(template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     def build(env: dict[str, str]) -> None:
         for text in ("Dana prefers email over phone calls", "The quokka at the Perth zoo was adorable"):
-            done = run_mnemo("remember", text, env=env)
+            done = mnemo("remember", text, env=env)
             assert done.returncode == 0, done.stderr
 
     return from_template(template, PW, monkeypatch, build)
 
 
 def test_recall_reports_every_phase_on_stderr_only(store: Path) -> None:
-    done = run_mnemo("recall", "how do I reach Dana?", "--json", env={"MNEMO_TIMINGS": "1"})
+    done = mnemo("recall", "how do I reach Dana?", "--json", env={"MNEMO_TIMINGS": "1"})
     assert done.returncode == 0, done.stderr
     hits = json.loads(done.stdout)  # stdout is still exactly the data
     assert hits[0]["text"] == "Dana prefers email over phone calls"
@@ -42,13 +42,13 @@ def test_recall_reports_every_phase_on_stderr_only(store: Path) -> None:
 
 
 def test_nothing_is_reported_without_the_variable(store: Path) -> None:
-    done = run_mnemo("recall", "how do I reach Dana?", "--json")
+    done = mnemo("recall", "how do I reach Dana?", "--json")
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
 
 
 def test_a_failing_command_still_reports(tmp_path: Path) -> None:
-    done = run_mnemo("recall", "anything", env={"MNEMO_TIMINGS": "1", "MNEMO_HOME": str(tmp_path / "none")})
+    done = mnemo("recall", "anything", env={"MNEMO_TIMINGS": "1", "MNEMO_HOME": str(tmp_path / "none")})
     assert done.returncode == 4
     assert done.stderr.splitlines()[0].startswith("mnemo: error: no store")
     assert done.stderr.splitlines()[-1].startswith(PREFIX)

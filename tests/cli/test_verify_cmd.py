@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mnemo_cli.store.slot_strength import weak_slot_notes_at
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo
 from tests.helpers import PASSPHRASE, digest_tree, make_store
 
 
@@ -19,11 +19,11 @@ def store() -> Path:
 
 
 def test_intact_store(store: Path) -> None:
-    done = run_mnemo("verify", env={"MNEMO_PASSPHRASE": PASSPHRASE})
+    done = mnemo("verify", env={"MNEMO_PASSPHRASE": PASSPHRASE})
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == f"store {store} is intact"
     assert "log: 3 frames" in done.stdout
-    report = json.loads(run_mnemo("verify", "--json", env={"MNEMO_PASSPHRASE": PASSPHRASE}).stdout)
+    report = json.loads(mnemo("verify", "--json", env={"MNEMO_PASSPHRASE": PASSPHRASE}).stdout)
     assert report["ok"] is True and report["frames"] == 3 and report["records"] == {"note": 3}
 
 
@@ -44,7 +44,7 @@ def test_intact_store(store: Path) -> None:
 )
 def test_wrong_or_missing_secret_exit_3_and_touch_nothing(store: Path, env: dict[str, str], message: str) -> None:
     before = digest_tree(store)
-    done = run_mnemo("verify", env=env)
+    done = mnemo("verify", env=env)
     assert done.returncode == 3
     assert done.stderr.splitlines()[0] == message
     assert digest_tree(store) == before
@@ -55,14 +55,14 @@ def test_wrong_keyfile_exit_3(store: Path, tmp_path: Path) -> None:
     wrong.write_bytes(bytes(32))
     wrong.chmod(0o600)
     before = digest_tree(store)
-    done = run_mnemo("verify", env={"MNEMO_KEYFILE": str(wrong)})
+    done = mnemo("verify", env={"MNEMO_KEYFILE": str(wrong)})
     assert done.returncode == 3
     assert done.stderr == f"mnemo: error: the keyfile (from keyfile {wrong}) does not open this store\n"
     assert digest_tree(store) == before
 
 
 def test_no_store_exit_4_before_asking_for_a_secret(tmp_path: Path) -> None:
-    done = run_mnemo("verify", env={"MNEMO_HOME": str(tmp_path / "none")})
+    done = mnemo("verify", env={"MNEMO_HOME": str(tmp_path / "none")})
     assert done.returncode == 4
     assert done.stderr.splitlines() == [
         f"mnemo: error: no store at {tmp_path / 'none'}",
@@ -76,7 +76,7 @@ def test_corruption_exit_5_naming_the_file(store: Path, target: str) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x80
     path.write_bytes(bytes(data))
-    done = run_mnemo("verify", env={"MNEMO_PASSPHRASE": PASSPHRASE})
+    done = mnemo("verify", env={"MNEMO_PASSPHRASE": PASSPHRASE})
     assert done.returncode == 5
     lines = done.stderr.splitlines()
     assert path.name in lines[0] and lines[0].startswith("mnemo: error: ")
@@ -93,7 +93,7 @@ def test_damaged_keyslot_copy_is_a_warning(store: Path) -> None:
     data = bytearray(path.read_bytes())
     data[60] ^= 1
     path.write_bytes(bytes(data))
-    done = run_mnemo("verify", env={"MNEMO_PASSPHRASE": PASSPHRASE})
+    done = mnemo("verify", env={"MNEMO_PASSPHRASE": PASSPHRASE})
     assert done.returncode == 0
     assert "mnemo: warning: keyslots.2 is damaged (checksum mismatch); the other copy is used" in done.stderr
 
@@ -102,7 +102,7 @@ def test_uncommitted_tail_is_a_warning(store: Path) -> None:
     log = next((store / "log").iterdir())
     with open(log, "ab") as f:
         f.write(b"\0" * 100)
-    done = run_mnemo("verify", env={"MNEMO_PASSPHRASE": PASSPHRASE})
+    done = mnemo("verify", env={"MNEMO_PASSPHRASE": PASSPHRASE})
     assert done.returncode == 0
     assert "100 bytes after the last commit" in done.stderr
 
@@ -118,9 +118,9 @@ def test_prompt_on_a_terminal(store: Path) -> None:
 
 def test_deep(tmp_path: Path) -> None:
     env = {"MNEMO_HOME": str(tmp_path / "deep"), "MNEMO_PASSPHRASE": PASSPHRASE}
-    assert run_mnemo("init", env=env).returncode == 0
-    assert run_mnemo("remember", "something to index", env=env).returncode == 0
-    done = run_mnemo("verify", "--deep", "--json", env=env)
+    assert mnemo("init", env=env).returncode == 0
+    assert mnemo("remember", "something to index", env=env).returncode == 0
+    done = mnemo("verify", "--deep", "--json", env=env)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["deep"] is True and report["snapshot"] == "none"
@@ -130,7 +130,7 @@ def test_leftovers_are_a_warning_and_stay_until_the_next_write(store: Path) -> N
     (store / "index").mkdir(exist_ok=True)
     (store / "index" / f"{'ab' * 16}.300.snap.tmp").write_bytes(b"what a killed snapshot write left")
     before = digest_tree(store)
-    done = run_mnemo("verify", "--json", env={"MNEMO_PASSPHRASE": PASSPHRASE})
+    done = mnemo("verify", "--json", env={"MNEMO_PASSPHRASE": PASSPHRASE})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["leftovers"] == [f"index/{'ab' * 16}.300.snap.tmp"]
     weak = [f"mnemo: warning: {note}" for note in weak_slot_notes_at(store)]  # the suite's KDF, always named
