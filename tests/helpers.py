@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,13 +60,15 @@ def digest_tree(path: Path) -> dict[str, str]:
 
 
 def crash_at_every_point(
-    pristine: Path, tmp_path: Path, start: Callable[[Path], Callable[[], object]]
+    pristine: Path, tmp_path: Path, start: Callable[[Path], Callable[[], object]], *, sample: int = 0
 ) -> Iterator[tuple[int, Path]]:
     """Crash an operation at each of its mutating file calls in turn, each time on a fresh copy of
     the store at `pristine`, and yield (call number, copy) after each crash, with faults disarmed.
 
     `start(path)` does what comes before the operation (open the store, load its index) and returns
-    the operation. It runs once on an untouched copy first, to count the calls.
+    the operation. It runs once on an untouched copy first, to count the calls. `sample` (above 0):
+    only that many calls, spread evenly from the first to the last (the bounded run of `make test`;
+    `make stress` crashes at every one).
     """
     reference = tmp_path / "reference"
     shutil.copytree(pristine, reference)
@@ -74,7 +76,7 @@ def crash_at_every_point(
     fileops.inject(None)
     operation()
     total = fileops.mutating_calls()
-    for n in range(1, total + 1):
+    for n in sample_of(range(1, total + 1), sample):
         path = tmp_path / f"c{n}"
         shutil.copytree(pristine, path)
         operation = start(path)
@@ -85,6 +87,16 @@ def crash_at_every_point(
         finally:
             fileops.inject(None)
         yield n, path
+
+
+def sample_of(points: Sequence[int], count: int) -> Sequence[int]:
+    """`count` of `points` spread evenly, the first and the last always among them; all of them
+    when `count` is 0 or covers them."""
+    if count <= 0 or len(points) <= count:
+        return points
+    if count == 1:
+        return [points[-1]]
+    return sorted({points[round(i * (len(points) - 1) / (count - 1))] for i in range(count)})
 
 
 def frame_spans(log: bytes) -> list[tuple[int, int]]:

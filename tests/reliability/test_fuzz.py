@@ -62,10 +62,10 @@ HEADER_BYTES = frames.encode_header(LOG_HEADER)
 GENESIS = frames.genesis(KEY, HEADER_BYTES)
 PASSPHRASE = "fuzz passphrase"
 
-#: Every property: `scaled(1000, 20_000)` examples; slow ones (file or process per example) fewer.
-MANY = scaled(1000, 20_000)
-SOME = scaled(300, 20_000)
-FILES = scaled(100, 5_000)
+#: Every property: `scaled(400, 20_000)` examples; slow ones (file or process per example) fewer.
+MANY = scaled(400, 20_000)
+SOME = scaled(150, 20_000)
+FILES = scaled(60, 5_000)
 FEW = scaled(10, 300)
 _COMMON: dict[str, Any] = {
     "deadline": None,

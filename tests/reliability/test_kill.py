@@ -208,7 +208,7 @@ def finish_and_verify(run: Run, path: Path) -> None:
 def test_kill_9_remember_never_loses_an_acknowledged_memory(
     store: Path, tmp_path: Path, tally: Callable[[int], None]
 ) -> None:
-    target = scaled(160, 1600)
+    target = scaled(60, 1600)
     run = new_run(tmp_path)
     acknowledged: dict[str, str] = {}  # id -> text, from the processes that printed one
     attempted: set[str] = set()
@@ -304,7 +304,7 @@ def stored_prefix(texts: list[str], stored: set[str]) -> int:
 def test_kill_9_import_commits_whole_batches_only(store: Path, tmp_path: Path, tally: Callable[[int], None]) -> None:
     """An import killed at any moment has stored a prefix of its file made of whole batches;
     running it again stores the rest (lines already stored are not stored twice)."""
-    target = scaled(40, 400)
+    target = scaled(14, 400)
     run = new_run(tmp_path)
     guard = threading.Lock()
     files: dict[Path, list[str]] = {}

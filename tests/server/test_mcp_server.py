@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import DANA, DANA_LINE, QUOKKA, QUOKKA_LINE, import_text
-from tests.conftest import run_mnemo
+from tests.conftest import mnemo, run_mnemo
 from tests.server.mcp_client import Served, serve
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,7 @@ def store_env(base: Path, cache: Path) -> dict[str, str]:
 
 def new_seeded_store(env: dict[str, str]) -> None:
     for args, stdin in ((["init"], None), (["import", "-"], import_text(LINES))):
-        done = run_mnemo(*args, env=env, input=stdin)
+        done = mnemo(*args, env=env, input=stdin)
         assert done.returncode == 0, done.stderr
 
 
@@ -57,7 +57,7 @@ def server(env: dict[str, str]) -> Iterator[Served]:
 
 
 def listed_texts(env: dict[str, str]) -> list[str]:
-    done = run_mnemo("list", "--json", env=env)
+    done = mnemo("list", "--json", env=env)
     assert done.returncode == 0, done.stderr
     return [memory["text"] for memory in json.loads(done.stdout)]
 
@@ -145,12 +145,12 @@ def test_an_unknown_resource_is_an_error_not_a_crash(server: Served) -> None:
 
 
 def test_writes_by_cli_processes_show_in_the_next_call(server: Served, env: dict[str, str]) -> None:
-    done = run_mnemo("remember", "The garden needs water on Sundays", "--tag", "cli", env=env)
+    done = mnemo("remember", "The garden needs water on Sundays", "--tag", "cli", env=env)
     assert done.returncode == 0, done.stderr
     new_id = done.stdout.strip()
     assert [m["id"] for m in server.call("list", tags=["cli"]).json] == [new_id]
     assert server.call("recall", query="when to water the garden", k=1).json[0]["id"] == new_id
-    assert run_mnemo("forget", new_id, env=env).returncode == 0
+    assert mnemo("forget", new_id, env=env).returncode == 0
     assert server.call("list", tags=["cli"]).json == []
 
 
@@ -199,7 +199,7 @@ def test_two_servers_and_cli_writers_lose_nothing(tmp_path: Path, model_cache: P
 
     def through_cli() -> None:
         for i in range(3):
-            done = run_mnemo("remember", f"cli note number {i}", "--tag", "cli", env=env)
+            done = run_mnemo("remember", f"cli note number {i}", "--tag", "cli", env=env)  # in threads: processes
             if done.returncode != 0:
                 errors.append(done.stderr)
 
@@ -218,7 +218,7 @@ def test_two_servers_and_cli_writers_lose_nothing(tmp_path: Path, model_cache: P
         for server in (one, two):
             texts = [m["text"] for m in server.call("list").json]
             assert len(texts) == len(set(texts)) == 2 + 2 * per_writer + 3
-    assert run_mnemo("verify", env=env).returncode == 0
+    assert mnemo("verify", env=env).returncode == 0
 
 
 def test_a_server_killed_mid_write_loses_nothing_it_acknowledged(tmp_path: Path, model_cache: Path) -> None:
@@ -245,12 +245,12 @@ def test_a_server_killed_mid_write_loses_nothing_it_acknowledged(tmp_path: Path,
         os.kill(server.pid, signal.SIGKILL)
         writer.join(60)
     assert len(acknowledged) >= 5
-    done = run_mnemo("verify", env=env)
+    done = mnemo("verify", env=env)
     assert done.returncode == 0, done.stderr
     stored = listed_texts(env)
     assert all(stored.count(text) == 1 for text in acknowledged)
-    assert run_mnemo("remember", "after the kill", env=env).returncode == 0  # a torn tail is trimmed
-    assert run_mnemo("verify", "--deep", env=env).returncode == 0
+    assert mnemo("remember", "after the kill", env=env).returncode == 0  # a torn tail is trimmed
+    assert mnemo("verify", "--deep", env=env).returncode == 0
 
 
 @pytest.mark.parametrize("fault_at", [2, 5, 9])
@@ -268,11 +268,11 @@ def test_a_server_dying_inside_a_commit_leaves_a_valid_store(tmp_path: Path, mod
             acknowledged.append(result.json["text"])
         else:
             pytest.fail("the fault never fired")
-    done = run_mnemo("verify", env=env)
+    done = mnemo("verify", env=env)
     assert done.returncode == 0, done.stderr
     stored = listed_texts(env)
     assert all(stored.count(text) == 1 for text in acknowledged)
-    assert {DANA, QUOKKA} <= {m["id"] for m in json.loads(run_mnemo("list", "--json", env=env).stdout)}
+    assert {DANA, QUOKKA} <= {m["id"] for m in json.loads(mnemo("list", "--json", env=env).stdout)}
 
 
 def test_a_changed_passphrase_ends_the_unlock_and_every_later_call_says_so(tmp_path: Path, model_cache: Path) -> None:
@@ -280,7 +280,7 @@ def test_a_changed_passphrase_ends_the_unlock_and_every_later_call_says_so(tmp_p
     new_seeded_store(env)
     with serve(env=env) as server:
         assert server.call("show", id=DANA).json["id"] == DANA
-        done = run_mnemo("passwd", env={**env, "MNEMO_NEW_PASSPHRASE": "a new passphrase"})
+        done = mnemo("passwd", env={**env, "MNEMO_NEW_PASSPHRASE": "a new passphrase"})
         assert done.returncode == 0, done.stderr
         for _ in range(2):
             refused = server.call("show", id=DANA)
