@@ -29,8 +29,9 @@ $(VENV)/.bench-installed: $(VENV)/.dev-installed
 	$(PIP) -e '.[dev,bench]'
 	@touch $@
 
+# Two workers: this suite is mostly CPU-bound and the target machine has two cores.
 test: dev
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n 2
 
 # The reliability suite at full length (an hour or more); its figures go to docs/reliability.md.
 # `make stress STRESS_TESTS="tests/reliability/test_x.py ..."` reruns some files: their rows are
