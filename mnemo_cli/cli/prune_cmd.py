@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from mnemo_cli import documents
 from mnemo_cli.cli import output, render
 from mnemo_cli.cli._common import unlocked_store
 
@@ -44,6 +45,6 @@ def prune(
             if compact:
                 store.compact()
     if json_output:
-        output.emit_json({"dry_run": dry_run, "pruned": [m.id for m in chosen]})
+        output.emit_json(documents.pruned(chosen, dry_run=dry_run))
     elif dry_run:
         output.emit_lines([render.memory_line(m) for m in chosen])

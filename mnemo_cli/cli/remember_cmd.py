@@ -92,14 +92,9 @@ def remember(
     if report is None:
         with unlocked_store(preload_model=True) as store:
             report = store.remember_many([item], allow_duplicate=allow_duplicate, find_similar=True)
-    if report.existing:
-        memory = report.existing[0]
-        output.warn(f"already remembered as {memory.id} (nothing stored; --allow-duplicate stores it again)")
-    else:
-        memory = report.added[0]
-    for _new, other, score in report.similar:
-        output.warn(f"this looks like {other.id} (similarity {score:.2f}): {' '.join(other.text.split())[:80]}")
+    for warning in report.warnings():
+        output.warn(warning)
     if json_output:
-        output.emit_json(memory.to_json())
+        output.emit_json(report.memory.to_json())
     else:
-        output.emit_lines([memory.id])
+        output.emit_lines([report.memory.id])

@@ -17,8 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mnemo_cli import documents
+from mnemo_cli.documents import json_array_text, json_text
 from mnemo_cli.errors import MnemoError, UsageError
-from mnemo_cli.safe_text import error_lines, warning_line
+from mnemo_cli.safe_text import error_lines, internal_error, warning_line
 from mnemo_cli.server.warm import Revoked, WarmStore
 from mnemo_cli.store import values
 
@@ -36,9 +38,8 @@ Operation = Callable[["Store"], "Reply"]
 
 @dataclass(frozen=True)
 class Rendering:
-    """What the command line decides about output, handed down so both speak alike."""
+    """What the command line decides about text for people (local times), handed down so both speak alike."""
 
-    schema_version: int
     prompt_block: Callable[[Sequence[Hit]], str]
 
 
@@ -192,7 +193,7 @@ class Tools:
     def recent(self) -> str:
         """The `mnemo://memories/recent` resource: `mnemo list --limit 20 --json`."""
         answer = self.warm.run(lambda store: store.list_memories(limit=RECENT), needs_model=False)
-        return _array([memory.to_json() for memory in answer.unwrap() or []])
+        return json_array_text(memory.to_json() for memory in answer.unwrap() or [])
 
     # -- one tool each ------------------------------------------------------------------------------
 
@@ -229,17 +230,7 @@ class Tools:
 
         def run(store: Store) -> Reply:
             report = store.remember_many([item], allow_duplicate=bool(a.get("allow_duplicate")), find_similar=True)
-            warnings = []
-            if report.existing:
-                memory = report.existing[0]
-                again = "nothing stored; --allow-duplicate stores it again"
-                warnings.append(warning_line(f"already remembered as {memory.id} ({again})"))
-            else:
-                memory = report.added[0]
-            for _new, other, score in report.similar:
-                shown = " ".join(other.text.split())[:80]
-                warnings.append(warning_line(f"this looks like {other.id} (similarity {score:.2f}): {shown}"))
-            return Reply(self._document(memory.to_json()), warnings=warnings)
+            return Reply(json_text(report.memory.to_json()), warnings=[warning_line(w) for w in report.warnings()])
 
         return run, True
 
@@ -279,13 +270,13 @@ class Tools:
             hits = store.recall(a["query"], **options)
             if fmt == "prompt":
                 return Reply(self.rendering.prompt_block(hits).rstrip("\n"))
-            return Reply(_array([hit.to_json() for hit in hits]))
+            return Reply(json_array_text(hit.to_json() for hit in hits))
 
         return run, options["mode"] != "lexical"
 
     def _link(self, a: dict[str, Any]) -> tuple[Operation, bool]:
         def run(store: Store) -> Reply:
-            return Reply(self._document(store.link(a["source"], a["target"], a.get("rel", "related")).to_json()))
+            return Reply(json_text(store.link(a["source"], a["target"], a.get("rel", "related")).to_json()))
 
         return run, False
 
@@ -306,22 +297,16 @@ class Tools:
                     raise UsageError(f"this would forget {len(chosen)} memories; add --yes, or --dry-run to list them")
             if not dry_run:
                 store.forget([m.id for m in chosen])
-            return Reply(self._document({"dry_run": dry_run, "forgotten": [m.id for m in chosen]}))
+            return Reply(json_text(documents.forgotten(chosen, dry_run=dry_run)))
 
         return run, False
 
     def _show(self, a: dict[str, Any]) -> tuple[Operation, bool]:
         def run(store: Store) -> Reply:
             if a.get("history"):
-                return Reply(self._document({"versions": [m.to_json() for m in store.history(a["id"])]}))
+                return Reply(json_text(documents.history(store.history(a["id"]))))
             memory = store.get(a["id"])
-            outgoing, incoming = store.links_of(memory.id)
-            document = memory.to_json()
-            document["links"] = {
-                "out": [{"id": link.dst, "rel": link.rel, "created_at": link.created_at} for link in outgoing],
-                "in": [{"id": link.src, "rel": link.rel, "created_at": link.created_at} for link in incoming],
-            }
-            return Reply(self._document(document))
+            return Reply(json_text(documents.show(memory, *store.links_of(memory.id))))
 
         return run, False
 
@@ -334,14 +319,9 @@ class Tools:
                 limit=a.get("limit"),
                 session=a.get("session"),
             )
-            return Reply(_array([m.to_json() for m in memories]))
+            return Reply(json_array_text(m.to_json() for m in memories))
 
         return run, False
-
-    def _document(self, document: dict[str, Any]) -> str:
-        """One JSON document as `--json` prints it (`cli/output.emit_json`)."""
-        payload = {"schema_version": self.rendering.schema_version, **document}
-        return json.dumps(payload, indent=2, ensure_ascii=False, default=str)
 
 
 _TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
@@ -372,11 +352,6 @@ def _check_arguments(tool: Tool, arguments: dict[str, Any]) -> None:
             raise UsageError(f"{tool.name}: {name} must be {expected}, not {json.dumps(value)[:40]}")
 
 
-def _array(documents: list[dict[str, Any]]) -> str:
-    """A JSON array as `recall --json` and `list --json` print it (`cli/render.json_array`)."""
-    return json.dumps(documents, ensure_ascii=False, indent=2)
-
-
 def error_reply(error: Exception, warnings: list[str] | None = None) -> Reply:
     """The one line (and hint) the command line prints for `error`."""
     if isinstance(error, Revoked):
@@ -384,6 +359,5 @@ def error_reply(error: Exception, warnings: list[str] | None = None) -> Reply:
     elif isinstance(error, MnemoError):
         lines = error_lines(str(error), error.hint)
     else:
-        first = next((line.strip() for line in str(error).splitlines() if line.strip()), "unknown error")
-        lines = error_lines(f"internal error: {type(error).__name__}: {first}")
+        lines = error_lines(internal_error(error))
     return Reply("\n".join(lines), is_error=True, warnings=warnings or [])

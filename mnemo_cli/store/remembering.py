@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from mnemo_cli import documents
 from mnemo_cli.errors import MemoryNotFound, UsageError
 from mnemo_cli.log.journal import GenerationChanged
 from mnemo_cli.memories import Link, Memory, NewMemory
@@ -44,6 +45,16 @@ class RememberReport:
     #: (new memory, stored memory it closely resembles, cosine), when asked to look.
     similar: list[tuple[Memory, Memory, float]] = field(default_factory=list)
     links_added: int = 0
+
+    @property
+    def memory(self) -> Memory:
+        """What one `remember` names: the memory stored, or the live one that already had its text."""
+        return self.existing[0] if self.existing else self.added[0]
+
+    def warnings(self) -> list[str]:
+        """What one `remember` tells the user (the command line, the agent's client and MCP alike)."""
+        found = [documents.already_remembered(memory) for memory in self.existing[:1]]
+        return found + [documents.looks_like(other, score) for _new, other, score in self.similar]
 
 
 def new_memory(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mnemo_cli.cli import output, render
+from mnemo_cli.cli import render
 from mnemo_cli.crypto import secrets
 from mnemo_cli.server.mcp_tools import RECENT, TOOLS, Rendering, Tools
 from mnemo_cli.server.warm import WarmStore
@@ -18,7 +18,7 @@ from tests.reliability.stub_embedder import STUB
 from tests.server.test_warm import GatedEmbedder
 
 KEY = secrets.keyfile(bytes(range(32)), "test")
-RENDERING = Rendering(output.SCHEMA_VERSION, render.prompt_block)
+RENDERING = Rendering(render.prompt_block)
 
 
 @pytest.fixture
