@@ -281,23 +281,14 @@ class Tools:
         return run, False
 
     def _forget(self, a: dict[str, Any]) -> tuple[Operation, bool]:
-        refs, query, tags = a.get("ids") or [], a.get("query"), a.get("tags") or []
-        dry_run = bool(a.get("dry_run"))
-        if refs and (query is not None or tags):
-            raise UsageError("give ids, or --query/--tag, not both")
-        if not refs and query is None and not tags:
-            raise UsageError("say what to forget: ids, --query WORDS or --tag TAG")
+        from mnemo_cli.store.forgetting import ForgetRequest
+
+        ids, tags = tuple(a.get("ids") or ()), tuple(a.get("tags") or ())
+        request = ForgetRequest(ids, a.get("query"), tags, yes=bool(a.get("yes")), dry_run=bool(a.get("dry_run")))
 
         def run(store: Store) -> Reply:
-            if refs:
-                chosen = [store.get(ref) for ref in refs]
-            else:
-                chosen = store.select(words=query, tags=tags)
-                if chosen and not a.get("yes") and not dry_run:
-                    raise UsageError(f"this would forget {len(chosen)} memories; add --yes, or --dry-run to list them")
-            if not dry_run:
-                store.forget([m.id for m in chosen])
-            return Reply(json_text(documents.forgotten(chosen, dry_run=dry_run)))
+            chosen = store.forget_request(request)
+            return Reply(json_text(documents.forgotten(chosen, dry_run=request.dry_run)))
 
         return run, False
 
