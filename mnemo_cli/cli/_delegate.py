@@ -50,16 +50,9 @@ def remember(item: NewMemory, *, allow_duplicate: bool, find_similar: bool) -> R
     result = _ask("remember", params)
     if result is None:
         return None
-    from mnemo_cli.server.protocol import memory_from_wire
     from mnemo_cli.store.store import RememberReport
 
-    return RememberReport(
-        added=[memory_from_wire(m) for m in result["added"]],
-        skipped=list(result["skipped"]),
-        existing=[memory_from_wire(m) for m in result["existing"]],
-        similar=[(memory_from_wire(new), memory_from_wire(old), score) for new, old, score in result["similar"]],
-        links_added=result["links_added"],
-    )
+    return RememberReport.from_wire(result)
 
 
 def _ask(op: str, params: dict[str, Any]) -> dict[str, Any] | None:

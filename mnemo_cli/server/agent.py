@@ -236,7 +236,7 @@ class Agent:
             report = self.warm.remember(
                 NewMemory(**params), allow_duplicate=allow_duplicate, find_similar=find_similar, environment=environment
             )
-            return _respond(report, _report_to_wire)
+            return _respond(report, lambda value: value.to_wire())
         except Revoked as e:
             self.stop()
             return protocol.decline(str(e), revoked=True)
@@ -265,16 +265,6 @@ def _respond(answer: Answer[Any], convert: Callable[[Any], dict[str, Any]]) -> d
     if answer.error is not None:
         return protocol.failure(answer.error, answer.notes)
     return protocol.answer(convert(answer.value), answer.notes)
-
-
-def _report_to_wire(report: Any) -> dict[str, Any]:
-    return {
-        "added": [m.to_json() for m in report.added],
-        "existing": [m.to_json() for m in report.existing],
-        "skipped": list(report.skipped),
-        "similar": [[new.to_json(), other.to_json(), score] for new, other, score in report.similar],
-        "links_added": report.links_added,
-    }
 
 
 def _reply(conn: socket.socket, message: dict[str, Any], *, may_decline: bool = True) -> None:

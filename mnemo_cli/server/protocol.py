@@ -261,18 +261,8 @@ def parse_response(message: dict[str, Any]) -> Response:
 
 
 def memory_from_wire(document: dict[str, Any]) -> Memory:
-    """The inverse of `Memory.to_json`."""
-    return Memory(
-        id=document["id"],
-        text=document["text"],
-        created_at=document["created_at"],
-        tags=tuple(document["tags"]),
-        meta=document["meta"],
-        source=document["source"],
-        expires_at=document.get("expires_at"),
-        supersedes=document.get("supersedes"),
-        session=document.get("session"),
-    )
+    """The inverse of `Memory.to_json` (`Memory.from_json`)."""
+    return Memory.from_json(document)
 
 
 def hit_to_wire(hit: Hit) -> dict[str, Any]:

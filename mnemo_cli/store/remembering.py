@@ -56,6 +56,27 @@ class RememberReport:
         found = [documents.already_remembered(memory) for memory in self.existing[:1]]
         return found + [documents.looks_like(other, score) for _new, other, score in self.similar]
 
+    def to_wire(self) -> dict[str, Any]:
+        """The report as plain JSON, as the agent sends it (`from_wire` reads it back, equal)."""
+        return {
+            "added": [m.to_json() for m in self.added],
+            "existing": [m.to_json() for m in self.existing],
+            "skipped": list(self.skipped),
+            "similar": [[new.to_json(), other.to_json(), score] for new, other, score in self.similar],
+            "links_added": self.links_added,
+        }
+
+    @classmethod
+    def from_wire(cls, document: dict[str, Any]) -> RememberReport:
+        read = Memory.from_json
+        return cls(
+            added=[read(m) for m in document["added"]],
+            skipped=list(document["skipped"]),
+            existing=[read(m) for m in document["existing"]],
+            similar=[(read(new), read(old), score) for new, old, score in document["similar"]],
+            links_added=document["links_added"],
+        )
+
 
 def new_memory(
     text: str,
