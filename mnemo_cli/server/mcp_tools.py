@@ -3,8 +3,9 @@
 Each tool mirrors the `mnemo` command of the same name: the same options (as JSON arguments:
 `tags` for the repeatable `--tag`, `meta` as an object for `--meta`/`--meta-json`), the same
 checks and one-line messages, and as its result the very JSON document that command prints with
-`--json` (recall also takes `format: "prompt"`). Arguments are checked before a tool waits for the
-model or the store, so a bad call fails at once. The operations run on a `WarmStore`, one at a
+`--json` (recall also takes `format: "prompt"`). Arguments are checked against the schema each tool
+publishes (jsonschema, imported at the first call), then by the command line's own checks, before a
+tool waits for the model or the store, so a bad call fails at once. The operations run on a `WarmStore`, one at a
 time, each on the index brought up to date with what other processes wrote.
 
 Nothing here imports the MCP SDK: `mcp_server.py` turns `Tools.call` into `tools/call` results.
@@ -238,9 +239,7 @@ class Tools:
         from mnemo_cli.store.context import check_context
         from mnemo_cli.store.recall import Query
 
-        fmt = a.get("format", "json")
-        if fmt not in RECALL_FORMATS:
-            raise UsageError(f"unknown format {fmt!r} (choose from: {', '.join(RECALL_FORMATS)})")
+        fmt = a.get("format", "json")  # one of RECALL_FORMATS: the schema says so
         options: dict[str, Any] = {
             "k": a.get("k", 5),
             "mode": a.get("mode", "hybrid"),
@@ -315,32 +314,67 @@ class Tools:
         return run, False
 
 
-_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "string": (lambda v: isinstance(v, str), "text"),
-    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
-    "number": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
-    "boolean": (lambda v: isinstance(v, bool), "true or false"),
-    "object": (lambda v: isinstance(v, dict), "a JSON object"),
-    "array": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of text"),
+#: How a message names each JSON type of the published schemas.
+_EXPECTED = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a JSON object",
+    "array": "a list of text",
 }
+#: Which failure a call hears about first: unknown names, then missing ones, then types, then values.
+_FIRST = {"additionalProperties": 0, "required": 1, "type": 2, "enum": 3}
+_validators: dict[str, Any] = {}
 
 
 def _check_arguments(tool: Tool, arguments: dict[str, Any]) -> None:
-    """Names and JSON types; values are checked by the same code the command line uses. A null
-    stands for an argument left out."""
-    for name in arguments:
-        if name not in tool.properties:
-            raise UsageError(f"{tool.name} takes no argument {name!r} (it takes: {', '.join(tool.properties)})")
-    for name in tool.required:
-        if arguments.get(name) is None:
-            raise UsageError(f"{tool.name} needs the argument {name!r}")
-    for name, value in list(arguments.items()):
-        if value is None:
-            del arguments[name]
-            continue
-        matches, expected = _TYPES[tool.properties[name]["type"]]
-        if not matches(value):
-            raise UsageError(f"{tool.name}: {name} must be {expected}, not {json.dumps(value)[:40]}")
+    """Check `arguments` against the very schema `tools/list` publishes (`Tool.input_schema`), with
+    jsonschema; the values are then checked by the same code the command line uses. A null stands
+    for an argument left out."""
+    for name in [name for name, value in arguments.items() if value is None and name in tool.properties]:
+        del arguments[name]
+    order = list(arguments)
+
+    def rank(error: Any) -> tuple[int, int, int]:
+        name = error.path[0] if error.path else None
+        where = order.index(name) if name in order else len(order)
+        return _FIRST.get(error.validator, 4), name != "format", where  # format is checked before mode
+
+    errors = sorted(_validator(tool).iter_errors(arguments), key=rank)
+    if errors:
+        raise UsageError(_message(tool, arguments, errors[0]))
+
+
+def _validator(tool: Tool) -> Any:
+    """The tool's schema validator, made on its first call: jsonschema is imported then, not at start-up."""
+    if tool.name not in _validators:
+        from jsonschema import Draft202012Validator, validators
+
+        # JSON Schema counts 2.0 as an integer; a count or a depth must be a whole number as typed.
+        whole = Draft202012Validator.TYPE_CHECKER.redefine(
+            "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
+        )
+        schema = tool.input_schema()
+        Draft202012Validator.check_schema(schema)
+        _validators[tool.name] = validators.extend(Draft202012Validator, type_checker=whole)(schema)
+    return _validators[tool.name]
+
+
+def _message(tool: Tool, arguments: dict[str, Any], error: Any) -> str:
+    """The one line for a schema failure, naming the argument as the command line names an option."""
+    if error.validator == "additionalProperties":
+        name = next(name for name in arguments if name not in tool.properties)
+        return f"{tool.name} takes no argument {name!r} (it takes: {', '.join(tool.properties)})"
+    if error.validator == "required":
+        return f"{tool.name} needs the argument {next(n for n in tool.required if n not in arguments)!r}"
+    name = error.path[0]
+    if error.validator == "type":
+        expected = _EXPECTED[tool.properties[name]["type"]]
+        return f"{tool.name}: {name} must be {expected}, not {json.dumps(arguments[name])[:40]}"
+    if error.validator == "enum":
+        return f"unknown {name} {arguments[name]!r} (choose from: {', '.join(error.validator_value)})"
+    return f"{tool.name}: {name}: {error.message}"
 
 
 def error_reply(error: Exception, warnings: list[str] | None = None) -> Reply:
