@@ -70,12 +70,6 @@ def remember(
     metadata = values.parse_meta_pairs(meta or [])
     if meta_json is not None:
         metadata.update(values.parse_meta_json(meta_json))
-    values.check_text(text)
-    values.check_tags(tag or [])
-    if created_at is not None:
-        values.parse_time(created_at, what="--created-at")
-    if ttl is not None:
-        values.parse_duration(ttl, what="--ttl")
     from mnemo_cli.store.store import new_memory
 
     item = new_memory(
@@ -87,6 +81,7 @@ def remember(
         ttl=ttl,
         supersedes=supersedes,
         session=session,
+        as_options=True,
     )
     report = _delegate.remember(item, allow_duplicate=allow_duplicate, find_similar=True)  # None: no agent
     if report is None:

@@ -211,22 +211,16 @@ class Tools:
     def _remember(self, a: dict[str, Any]) -> tuple[Operation, bool]:
         from mnemo_cli.store.store import new_memory
 
-        text = values.check_text(a["text"])
-        tags = values.check_tags(a.get("tags", []))
-        meta = values.check_meta(a.get("meta"))
-        if a.get("created_at") is not None:
-            values.parse_time(a["created_at"], what="--created-at")
-        if a.get("ttl") is not None:
-            values.parse_duration(a["ttl"], what="--ttl")
         item = new_memory(
-            text,
-            tags=tags,
-            meta=meta,
+            a["text"],
+            tags=a.get("tags", []),
+            meta=a.get("meta"),
             created_at=a.get("created_at"),
-            source=values.check_source(a.get("source")),
+            source=a.get("source"),
             ttl=a.get("ttl"),
             supersedes=a.get("supersedes"),
             session=a.get("session"),
+            as_options=True,
         )
 
         def run(store: Store) -> Reply:

@@ -88,13 +88,24 @@ def new_memory(
     ttl: str | None = None,
     supersedes: str | None = None,
     session: str | None = None,
+    as_options: bool = False,
 ) -> NewMemory:
-    """A `NewMemory` from the values a user gives `remember` (`ttl` becomes `expires_at`)."""
+    """A `NewMemory` from the values a user gives `remember`, every one checked (`ttl` becomes
+    `expires_at`): the one validator of a new memory, for `mnemo remember`, the MCP remember tool and
+    `Store.remember`, called before the store or the model is waited for. `as_options`: messages
+    name the values as the command line does (`--created-at`)."""
+    text = values.check_text(text)
+    tags = values.check_tags(tags)
+    meta = values.check_meta(meta)
+    start = None
+    if created_at is not None:
+        start = values.parse_time(created_at, what="--created-at" if as_options else "created_at")
     expires = None
     if ttl is not None:
-        start = values.parse_time(created_at) if created_at is not None else values.now_utc()
+        span = values.parse_duration(ttl, what="--ttl")
+        start = values.now_utc() if start is None else start
         try:
-            expires = start + values.parse_duration(ttl, what="--ttl")
+            expires = start + span
         except OverflowError:
             raise UsageError("--ttl puts the expiry after the year 9999") from None
         created_at = start
@@ -103,7 +114,7 @@ def new_memory(
         created_at=created_at,
         tags=tags,
         meta=meta,
-        source=source,
+        source=values.check_source(source),
         expires_at=expires,
         supersedes=supersedes,
         session=None if session is None else values.check_session(session),
