@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from mnemo_cli.errors import UsageError
-from mnemo_cli.memories import NewMemory
 from mnemo_cli.server import client, protocol, sockets
 from mnemo_cli.server.warm import Answer, Revoked, WarmStore
 
@@ -232,9 +231,11 @@ class Agent:
             if request.op == "recall":
                 hits = self.warm.recall(params.pop("query"), environment=environment, **params)
                 return _respond(hits, lambda value: {"hits": [protocol.hit_to_wire(h) for h in value]})
-            allow_duplicate, find_similar = params.pop("allow_duplicate"), params.pop("find_similar")
             report = self.warm.remember(
-                NewMemory(**params), allow_duplicate=allow_duplicate, find_similar=find_similar, environment=environment
+                protocol.new_memory_from_wire(params),
+                allow_duplicate=params["allow_duplicate"],
+                find_similar=params["find_similar"],
+                environment=environment,
             )
             return _respond(report, lambda value: value.to_wire())
         except Revoked as e:
