@@ -47,6 +47,21 @@ class Memory:
             document["session"] = self.session
         return document
 
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> Memory:
+        """The inverse of `to_json`."""
+        return cls(
+            id=document["id"],
+            text=document["text"],
+            created_at=document["created_at"],
+            tags=tuple(document["tags"]),
+            meta=document["meta"],
+            source=document["source"],
+            expires_at=document.get("expires_at"),
+            supersedes=document.get("supersedes"),
+            session=document.get("session"),
+        )
+
 
 @dataclass(frozen=True)
 class NewMemory:

@@ -40,6 +40,17 @@ def warning_line(message: str) -> str:
     return f"mnemo: warning: {one_line(message)}"
 
 
+def first_line(text: str) -> str:
+    """The first non-blank line of `text`, stripped (an exception's message can run to many)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else "unknown error"
+
+
+def internal_error(error: BaseException) -> str:
+    """The message for a failure nobody expected: `internal error: <class>: <first line>`."""
+    return f"internal error: {type(error).__name__}: {first_line(str(error))}"
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

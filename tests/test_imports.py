@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-HEAVY = ("numpy", "onnxruntime", "fastembed", "usearch", "tokenizers", "huggingface_hub")
+HEAVY = ("numpy", "onnxruntime", "fastembed", "usearch", "tokenizers", "huggingface_hub", "jsonschema")
 
 PROBE = """
 import json, sys

@@ -12,7 +12,6 @@ have given without the agent.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mnemo_cli import timings
@@ -35,31 +34,15 @@ def recall(query: str, options: dict[str, Any]) -> list[Hit] | None:
 
 def remember(item: NewMemory, *, allow_duplicate: bool, find_similar: bool) -> RememberReport | None:
     """`Store.remember_many([item], ...)` in the agent."""
-    params = {
-        "text": item.text,
-        "tags": list(item.tags),
-        "meta": dict(item.meta or {}),
-        "created_at": _moment(item.created_at),
-        "source": item.source,
-        "expires_at": _moment(item.expires_at),
-        "supersedes": item.supersedes,
-        "session": item.session,
-        "allow_duplicate": allow_duplicate,
-        "find_similar": find_similar,
-    }
+    from mnemo_cli.server.protocol import new_memory_to_wire
+
+    params = {**new_memory_to_wire(item), "allow_duplicate": allow_duplicate, "find_similar": find_similar}
     result = _ask("remember", params)
     if result is None:
         return None
-    from mnemo_cli.server.protocol import memory_from_wire
     from mnemo_cli.store.store import RememberReport
 
-    return RememberReport(
-        added=[memory_from_wire(m) for m in result["added"]],
-        skipped=list(result["skipped"]),
-        existing=[memory_from_wire(m) for m in result["existing"]],
-        similar=[(memory_from_wire(new), memory_from_wire(old), score) for new, old, score in result["similar"]],
-        links_added=result["links_added"],
-    )
+    return RememberReport.from_wire(result)
 
 
 def _ask(op: str, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -97,12 +80,3 @@ def _after_revoked(reason: str) -> None:
         hint="start it again with `mnemo agent start` and the current secret, or give this command "
         "the secret (MNEMO_PASSPHRASE_FILE, MNEMO_KEYFILE, ...)",
     )
-
-
-def _moment(value: str | datetime | None) -> str | None:
-    """A time as the store will write it (a datetime cannot travel as JSON)."""
-    if isinstance(value, datetime):
-        from mnemo_cli.store.values import normalise_time
-
-        return normalise_time(value)
-    return value

@@ -46,6 +46,7 @@ from mnemo_cli.cli import (
     verify_cmd,
 )
 from mnemo_cli.errors import MnemoError
+from mnemo_cli.safe_text import first_line, internal_error
 
 
 class _Commands(typer.core.TyperGroup):
@@ -167,7 +168,7 @@ def _run(args: list[str], *, debug: bool) -> int:
         if debug:
             traceback.print_exc()
         output.error(
-            f"internal error: {type(e).__name__}: {_first_line(str(e))}",
+            internal_error(e),
             None if debug else "run again with --debug for a traceback, and report it",
         )
         return exit_codes.INTERNAL
@@ -197,14 +198,9 @@ def _no_core_dumps() -> None:
         pass
 
 
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0] if lines else "unknown error"
-
-
 def _as_message(text: str) -> str:
     """Click's "No such option: --x." in our style: lowercase start, no final period."""
-    line = _first_line(text).rstrip(".")
+    line = first_line(text).rstrip(".")
     return line[:1].lower() + line[1:]
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from mnemo_cli import documents
 from mnemo_cli.cli import output, render
 from mnemo_cli.cli._common import unlocked_store
 
@@ -37,23 +38,13 @@ def forget(
     3 wrong or missing secret; 4 no store; 5 integrity failure; 6 store busy; 7 an id matches no
     memory; 8 I/O error.
     """
-    from mnemo_cli.errors import UsageError
+    from mnemo_cli.store.forgetting import ForgetRequest
 
-    if refs and (query is not None or tag):
-        raise UsageError("give ids, or --query/--tag, not both")
-    if not refs and query is None and not tag:
-        raise UsageError("say what to forget: ids, --query WORDS or --tag TAG")
+    request = ForgetRequest(tuple(refs or ()), query, tuple(tag or ()), yes=yes, dry_run=dry_run)
     with unlocked_store() as store:
-        if refs:
-            chosen = [store.get(ref) for ref in refs]
-        else:
-            chosen = store.select(words=query, tags=tag or [])
-            if chosen and not yes and not dry_run:
-                raise UsageError(f"this would forget {len(chosen)} memories; add --yes, or --dry-run to list them")
-        if not dry_run:
-            store.forget([m.id for m in chosen])
+        chosen = store.forget_request(request)
     if json_output:
-        output.emit_json({"dry_run": dry_run, "forgotten": [m.id for m in chosen]})
+        output.emit_json(documents.forgotten(chosen, dry_run=dry_run))
     elif dry_run:
         output.emit_lines([render.memory_line(m) for m in chosen])
     else:

@@ -1,7 +1,7 @@
 """How commands write: data to stdout (Rich only on a terminal), messages to stderr.
 
-`--json` output is one document carrying `schema_version`; adding a key keeps the version, renaming
-or removing one bumps it (docs/cli.md lists the schemas). Text for people (plain lines, tables,
+`--json` output is one document carrying `schema_version`, built by `mnemo_cli/documents.py`, which
+the MCP server shares (docs/cli.md lists the schemas). Text for people (plain lines, tables,
 messages) passes through `visible` first: memories are untrusted text, and a terminal must not
 act on control characters or reorder a line because one of them says so. JSON stays exact.
 
@@ -16,16 +16,16 @@ fails no more (the remedy Python's documentation gives for SIGPIPE).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
+from mnemo_cli.documents import SCHEMA_VERSION, json_text
 from mnemo_cli.errors import StorageIOError
 from mnemo_cli.safe_text import error_lines, visible, warning_line
 
-SCHEMA_VERSION = 1
+__all__ = ["SCHEMA_VERSION", "emit_json", "emit_lines", "error", "warn"]
 
 
 def stdout_is_terminal() -> bool:
@@ -34,8 +34,7 @@ def stdout_is_terminal() -> bool:
 
 def emit_json(document: dict[str, Any]) -> None:
     """Write one JSON document to stdout, with `schema_version` first."""
-    payload = {"schema_version": SCHEMA_VERSION, **document}
-    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json_text(document) + "\n")
 
 
 def emit_lines(lines: list[str]) -> None:

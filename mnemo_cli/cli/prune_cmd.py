@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from mnemo_cli import documents
 from mnemo_cli.cli import output, render
 from mnemo_cli.cli._common import unlocked_store
 
@@ -33,17 +34,14 @@ def prune(
     Exit codes: 0 done (also when nothing matched); 2 neither --older-than nor --expired, or a bad
     age; 3 wrong or missing secret; 4 no store; 5 integrity failure; 6 store busy; 8 I/O error.
     """
-    from mnemo_cli.errors import UsageError
+    from mnemo_cli.store.forgetting import PruneRequest
 
-    if older_than is None and not expired:
-        raise UsageError("say what to prune: --older-than AGE and/or --expired")
+    request = PruneRequest(older_than, expired, tuple(tag or ()), dry_run=dry_run)
     with unlocked_store() as store:
-        chosen = store.select(tags=tag or [], older_than=older_than, expired=expired)
-        if chosen and not dry_run:
-            store.forget([m.id for m in chosen])
-            if compact:
-                store.compact()
+        chosen = store.forget_request(request)
+        if chosen and not dry_run and compact:
+            store.compact()
     if json_output:
-        output.emit_json({"dry_run": dry_run, "pruned": [m.id for m in chosen]})
+        output.emit_json(documents.pruned(chosen, dry_run=dry_run))
     elif dry_run:
         output.emit_lines([render.memory_line(m) for m in chosen])

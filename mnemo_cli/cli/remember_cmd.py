@@ -70,12 +70,6 @@ def remember(
     metadata = values.parse_meta_pairs(meta or [])
     if meta_json is not None:
         metadata.update(values.parse_meta_json(meta_json))
-    values.check_text(text)
-    values.check_tags(tag or [])
-    if created_at is not None:
-        values.parse_time(created_at, what="--created-at")
-    if ttl is not None:
-        values.parse_duration(ttl, what="--ttl")
     from mnemo_cli.store.store import new_memory
 
     item = new_memory(
@@ -87,19 +81,15 @@ def remember(
         ttl=ttl,
         supersedes=supersedes,
         session=session,
+        as_options=True,
     )
     report = _delegate.remember(item, allow_duplicate=allow_duplicate, find_similar=True)  # None: no agent
     if report is None:
         with unlocked_store(preload_model=True) as store:
             report = store.remember_many([item], allow_duplicate=allow_duplicate, find_similar=True)
-    if report.existing:
-        memory = report.existing[0]
-        output.warn(f"already remembered as {memory.id} (nothing stored; --allow-duplicate stores it again)")
-    else:
-        memory = report.added[0]
-    for _new, other, score in report.similar:
-        output.warn(f"this looks like {other.id} (similarity {score:.2f}): {' '.join(other.text.split())[:80]}")
+    for warning in report.warnings():
+        output.warn(warning)
     if json_output:
-        output.emit_json(memory.to_json())
+        output.emit_json(report.memory.to_json())
     else:
-        output.emit_lines([memory.id])
+        output.emit_lines([report.memory.id])

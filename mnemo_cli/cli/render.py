@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from mnemo_cli.cli import output
+from mnemo_cli.documents import json_array_text
 from mnemo_cli.memories import Hit, Link, Memory
 
 SHORT_ID = 12
@@ -81,7 +82,7 @@ def json_lines(documents: Sequence[dict[str, Any]]) -> None:
 
 
 def json_array(documents: Sequence[dict[str, Any]]) -> None:
-    sys.stdout.write(json.dumps(list(documents), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_array_text(documents) + "\n")
 
 
 def prompt_block(hits: Sequence[Hit]) -> str:

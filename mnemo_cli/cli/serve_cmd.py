@@ -59,7 +59,7 @@ def serve(
     from mnemo_cli.server.warm import WarmStore
 
     warm = WarmStore(store)
-    tools = Tools(warm, Rendering(output.SCHEMA_VERSION, render.prompt_block), read_only=read_only)
+    tools = Tools(warm, Rendering(render.prompt_block), read_only=read_only)
     mode = " (read-only)" if read_only else ""
     sys.stderr.write(f"mnemo: serving {path} over MCP on stdin/stdout{mode}\n")
     try:

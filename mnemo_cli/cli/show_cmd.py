@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from mnemo_cli import documents
 from mnemo_cli.cli import output, render
 from mnemo_cli.cli._common import unlocked_store
 
@@ -27,7 +28,7 @@ def show(
         with unlocked_store() as store:
             versions = store.history(ref)
         if json_output:
-            output.emit_json({"versions": [m.to_json() for m in versions]})
+            output.emit_json(documents.history(versions))
         else:
             output.emit_lines([render.memory_line(m) for m in versions])
         return
@@ -38,12 +39,7 @@ def show(
             link.src: store.get(link.src) for link in incoming
         }
     if json_output:
-        document = memory.to_json()
-        document["links"] = {
-            "out": [{"id": link.dst, "rel": link.rel, "created_at": link.created_at} for link in outgoing],
-            "in": [{"id": link.src, "rel": link.rel, "created_at": link.created_at} for link in incoming],
-        }
-        output.emit_json(document)
+        output.emit_json(documents.show(memory, outgoing, incoming))
         return
     lines = [
         f"id:         {memory.id}",

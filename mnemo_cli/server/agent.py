@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from mnemo_cli.errors import UsageError
-from mnemo_cli.memories import NewMemory
 from mnemo_cli.server import client, protocol, sockets
 from mnemo_cli.server.warm import Answer, Revoked, WarmStore
 
@@ -232,11 +231,13 @@ class Agent:
             if request.op == "recall":
                 hits = self.warm.recall(params.pop("query"), environment=environment, **params)
                 return _respond(hits, lambda value: {"hits": [protocol.hit_to_wire(h) for h in value]})
-            allow_duplicate, find_similar = params.pop("allow_duplicate"), params.pop("find_similar")
             report = self.warm.remember(
-                NewMemory(**params), allow_duplicate=allow_duplicate, find_similar=find_similar, environment=environment
+                protocol.new_memory_from_wire(params),
+                allow_duplicate=params["allow_duplicate"],
+                find_similar=params["find_similar"],
+                environment=environment,
             )
-            return _respond(report, _report_to_wire)
+            return _respond(report, lambda value: value.to_wire())
         except Revoked as e:
             self.stop()
             return protocol.decline(str(e), revoked=True)
@@ -265,16 +266,6 @@ def _respond(answer: Answer[Any], convert: Callable[[Any], dict[str, Any]]) -> d
     if answer.error is not None:
         return protocol.failure(answer.error, answer.notes)
     return protocol.answer(convert(answer.value), answer.notes)
-
-
-def _report_to_wire(report: Any) -> dict[str, Any]:
-    return {
-        "added": [m.to_json() for m in report.added],
-        "existing": [m.to_json() for m in report.existing],
-        "skipped": list(report.skipped),
-        "similar": [[new.to_json(), other.to_json(), score] for new, other, score in report.similar],
-        "links_added": report.links_added,
-    }
 
 
 def _reply(conn: socket.socket, message: dict[str, Any], *, may_decline: bool = True) -> None:

@@ -3,8 +3,9 @@
 Each tool mirrors the `mnemo` command of the same name: the same options (as JSON arguments:
 `tags` for the repeatable `--tag`, `meta` as an object for `--meta`/`--meta-json`), the same
 checks and one-line messages, and as its result the very JSON document that command prints with
-`--json` (recall also takes `format: "prompt"`). Arguments are checked before a tool waits for the
-model or the store, so a bad call fails at once. The operations run on a `WarmStore`, one at a
+`--json` (recall also takes `format: "prompt"`). Arguments are checked against the schema each tool
+publishes (jsonschema, imported at the first call), then by the command line's own checks, before a
+tool waits for the model or the store, so a bad call fails at once. The operations run on a `WarmStore`, one at a
 time, each on the index brought up to date with what other processes wrote.
 
 Nothing here imports the MCP SDK: `mcp_server.py` turns `Tools.call` into `tools/call` results.
@@ -17,8 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mnemo_cli import documents
+from mnemo_cli.documents import json_array_text, json_text
 from mnemo_cli.errors import MnemoError, UsageError
-from mnemo_cli.safe_text import error_lines, warning_line
+from mnemo_cli.safe_text import error_lines, internal_error, warning_line
 from mnemo_cli.server.warm import Revoked, WarmStore
 from mnemo_cli.store import values
 
@@ -36,9 +39,8 @@ Operation = Callable[["Store"], "Reply"]
 
 @dataclass(frozen=True)
 class Rendering:
-    """What the command line decides about output, handed down so both speak alike."""
+    """What the command line decides about text for people (local times), handed down so both speak alike."""
 
-    schema_version: int
     prompt_block: Callable[[Sequence[Hit]], str]
 
 
@@ -192,7 +194,7 @@ class Tools:
     def recent(self) -> str:
         """The `mnemo://memories/recent` resource: `mnemo list --limit 20 --json`."""
         answer = self.warm.run(lambda store: store.list_memories(limit=RECENT), needs_model=False)
-        return _array([memory.to_json() for memory in answer.unwrap() or []])
+        return json_array_text(memory.to_json() for memory in answer.unwrap() or [])
 
     # -- one tool each ------------------------------------------------------------------------------
 
@@ -209,37 +211,21 @@ class Tools:
     def _remember(self, a: dict[str, Any]) -> tuple[Operation, bool]:
         from mnemo_cli.store.store import new_memory
 
-        text = values.check_text(a["text"])
-        tags = values.check_tags(a.get("tags", []))
-        meta = values.check_meta(a.get("meta"))
-        if a.get("created_at") is not None:
-            values.parse_time(a["created_at"], what="--created-at")
-        if a.get("ttl") is not None:
-            values.parse_duration(a["ttl"], what="--ttl")
         item = new_memory(
-            text,
-            tags=tags,
-            meta=meta,
+            a["text"],
+            tags=a.get("tags", []),
+            meta=a.get("meta"),
             created_at=a.get("created_at"),
-            source=values.check_source(a.get("source")),
+            source=a.get("source"),
             ttl=a.get("ttl"),
             supersedes=a.get("supersedes"),
             session=a.get("session"),
+            as_options=True,
         )
 
         def run(store: Store) -> Reply:
             report = store.remember_many([item], allow_duplicate=bool(a.get("allow_duplicate")), find_similar=True)
-            warnings = []
-            if report.existing:
-                memory = report.existing[0]
-                again = "nothing stored; --allow-duplicate stores it again"
-                warnings.append(warning_line(f"already remembered as {memory.id} ({again})"))
-            else:
-                memory = report.added[0]
-            for _new, other, score in report.similar:
-                shown = " ".join(other.text.split())[:80]
-                warnings.append(warning_line(f"this looks like {other.id} (similarity {score:.2f}): {shown}"))
-            return Reply(self._document(memory.to_json()), warnings=warnings)
+            return Reply(json_text(report.memory.to_json()), warnings=[warning_line(w) for w in report.warnings()])
 
         return run, True
 
@@ -247,9 +233,7 @@ class Tools:
         from mnemo_cli.store.context import check_context
         from mnemo_cli.store.recall import Query
 
-        fmt = a.get("format", "json")
-        if fmt not in RECALL_FORMATS:
-            raise UsageError(f"unknown format {fmt!r} (choose from: {', '.join(RECALL_FORMATS)})")
+        fmt = a.get("format", "json")  # one of RECALL_FORMATS: the schema says so
         options: dict[str, Any] = {
             "k": a.get("k", 5),
             "mode": a.get("mode", "hybrid"),
@@ -279,49 +263,34 @@ class Tools:
             hits = store.recall(a["query"], **options)
             if fmt == "prompt":
                 return Reply(self.rendering.prompt_block(hits).rstrip("\n"))
-            return Reply(_array([hit.to_json() for hit in hits]))
+            return Reply(json_array_text(hit.to_json() for hit in hits))
 
         return run, options["mode"] != "lexical"
 
     def _link(self, a: dict[str, Any]) -> tuple[Operation, bool]:
         def run(store: Store) -> Reply:
-            return Reply(self._document(store.link(a["source"], a["target"], a.get("rel", "related")).to_json()))
+            return Reply(json_text(store.link(a["source"], a["target"], a.get("rel", "related")).to_json()))
 
         return run, False
 
     def _forget(self, a: dict[str, Any]) -> tuple[Operation, bool]:
-        refs, query, tags = a.get("ids") or [], a.get("query"), a.get("tags") or []
-        dry_run = bool(a.get("dry_run"))
-        if refs and (query is not None or tags):
-            raise UsageError("give ids, or --query/--tag, not both")
-        if not refs and query is None and not tags:
-            raise UsageError("say what to forget: ids, --query WORDS or --tag TAG")
+        from mnemo_cli.store.forgetting import ForgetRequest
+
+        ids, tags = tuple(a.get("ids") or ()), tuple(a.get("tags") or ())
+        request = ForgetRequest(ids, a.get("query"), tags, yes=bool(a.get("yes")), dry_run=bool(a.get("dry_run")))
 
         def run(store: Store) -> Reply:
-            if refs:
-                chosen = [store.get(ref) for ref in refs]
-            else:
-                chosen = store.select(words=query, tags=tags)
-                if chosen and not a.get("yes") and not dry_run:
-                    raise UsageError(f"this would forget {len(chosen)} memories; add --yes, or --dry-run to list them")
-            if not dry_run:
-                store.forget([m.id for m in chosen])
-            return Reply(self._document({"dry_run": dry_run, "forgotten": [m.id for m in chosen]}))
+            chosen = store.forget_request(request)
+            return Reply(json_text(documents.forgotten(chosen, dry_run=request.dry_run)))
 
         return run, False
 
     def _show(self, a: dict[str, Any]) -> tuple[Operation, bool]:
         def run(store: Store) -> Reply:
             if a.get("history"):
-                return Reply(self._document({"versions": [m.to_json() for m in store.history(a["id"])]}))
+                return Reply(json_text(documents.history(store.history(a["id"]))))
             memory = store.get(a["id"])
-            outgoing, incoming = store.links_of(memory.id)
-            document = memory.to_json()
-            document["links"] = {
-                "out": [{"id": link.dst, "rel": link.rel, "created_at": link.created_at} for link in outgoing],
-                "in": [{"id": link.src, "rel": link.rel, "created_at": link.created_at} for link in incoming],
-            }
-            return Reply(self._document(document))
+            return Reply(json_text(documents.show(memory, *store.links_of(memory.id))))
 
         return run, False
 
@@ -334,47 +303,72 @@ class Tools:
                 limit=a.get("limit"),
                 session=a.get("session"),
             )
-            return Reply(_array([m.to_json() for m in memories]))
+            return Reply(json_array_text(m.to_json() for m in memories))
 
         return run, False
 
-    def _document(self, document: dict[str, Any]) -> str:
-        """One JSON document as `--json` prints it (`cli/output.emit_json`)."""
-        payload = {"schema_version": self.rendering.schema_version, **document}
-        return json.dumps(payload, indent=2, ensure_ascii=False, default=str)
 
-
-_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "string": (lambda v: isinstance(v, str), "text"),
-    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
-    "number": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
-    "boolean": (lambda v: isinstance(v, bool), "true or false"),
-    "object": (lambda v: isinstance(v, dict), "a JSON object"),
-    "array": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of text"),
+#: How a message names each JSON type of the published schemas.
+_EXPECTED = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a JSON object",
+    "array": "a list of text",
 }
+#: Which failure a call hears about first: unknown names, then missing ones, then types, then values.
+_FIRST = {"additionalProperties": 0, "required": 1, "type": 2, "enum": 3}
+_validators: dict[str, Any] = {}
 
 
 def _check_arguments(tool: Tool, arguments: dict[str, Any]) -> None:
-    """Names and JSON types; values are checked by the same code the command line uses. A null
-    stands for an argument left out."""
-    for name in arguments:
-        if name not in tool.properties:
-            raise UsageError(f"{tool.name} takes no argument {name!r} (it takes: {', '.join(tool.properties)})")
-    for name in tool.required:
-        if arguments.get(name) is None:
-            raise UsageError(f"{tool.name} needs the argument {name!r}")
-    for name, value in list(arguments.items()):
-        if value is None:
-            del arguments[name]
-            continue
-        matches, expected = _TYPES[tool.properties[name]["type"]]
-        if not matches(value):
-            raise UsageError(f"{tool.name}: {name} must be {expected}, not {json.dumps(value)[:40]}")
+    """Check `arguments` against the very schema `tools/list` publishes (`Tool.input_schema`), with
+    jsonschema; the values are then checked by the same code the command line uses. A null stands
+    for an argument left out."""
+    for name in [name for name, value in arguments.items() if value is None and name in tool.properties]:
+        del arguments[name]
+    order = list(arguments)
+
+    def rank(error: Any) -> tuple[int, int, int]:
+        name = error.path[0] if error.path else None
+        where = order.index(name) if name in order else len(order)
+        return _FIRST.get(error.validator, 4), name != "format", where  # format is checked before mode
+
+    errors = sorted(_validator(tool).iter_errors(arguments), key=rank)
+    if errors:
+        raise UsageError(_message(tool, arguments, errors[0]))
 
 
-def _array(documents: list[dict[str, Any]]) -> str:
-    """A JSON array as `recall --json` and `list --json` print it (`cli/render.json_array`)."""
-    return json.dumps(documents, ensure_ascii=False, indent=2)
+def _validator(tool: Tool) -> Any:
+    """The tool's schema validator, made on its first call: jsonschema is imported then, not at start-up."""
+    if tool.name not in _validators:
+        from jsonschema import Draft202012Validator, validators
+
+        # JSON Schema counts 2.0 as an integer; a count or a depth must be a whole number as typed.
+        whole = Draft202012Validator.TYPE_CHECKER.redefine(
+            "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
+        )
+        schema = tool.input_schema()
+        Draft202012Validator.check_schema(schema)
+        _validators[tool.name] = validators.extend(Draft202012Validator, type_checker=whole)(schema)
+    return _validators[tool.name]
+
+
+def _message(tool: Tool, arguments: dict[str, Any], error: Any) -> str:
+    """The one line for a schema failure, naming the argument as the command line names an option."""
+    if error.validator == "additionalProperties":
+        name = next(name for name in arguments if name not in tool.properties)
+        return f"{tool.name} takes no argument {name!r} (it takes: {', '.join(tool.properties)})"
+    if error.validator == "required":
+        return f"{tool.name} needs the argument {next(n for n in tool.required if n not in arguments)!r}"
+    name = error.path[0]
+    if error.validator == "type":
+        expected = _EXPECTED[tool.properties[name]["type"]]
+        return f"{tool.name}: {name} must be {expected}, not {json.dumps(arguments[name])[:40]}"
+    if error.validator == "enum":
+        return f"unknown {name} {arguments[name]!r} (choose from: {', '.join(error.validator_value)})"
+    return f"{tool.name}: {name}: {error.message}"
 
 
 def error_reply(error: Exception, warnings: list[str] | None = None) -> Reply:
@@ -384,6 +378,5 @@ def error_reply(error: Exception, warnings: list[str] | None = None) -> Reply:
     elif isinstance(error, MnemoError):
         lines = error_lines(str(error), error.hint)
     else:
-        first = next((line.strip() for line in str(error).splitlines() if line.strip()), "unknown error")
-        lines = error_lines(f"internal error: {type(error).__name__}: {first}")
+        lines = error_lines(internal_error(error))
     return Reply("\n".join(lines), is_error=True, warnings=warnings or [])

@@ -25,10 +25,11 @@ import json
 import socket
 import struct
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from mnemo_cli import errors
-from mnemo_cli.memories import Hit, Memory
+from mnemo_cli.memories import Hit, Memory, NewMemory
 
 VERSION = 1
 _LENGTH = struct.Struct(">I")
@@ -261,18 +262,32 @@ def parse_response(message: dict[str, Any]) -> Response:
 
 
 def memory_from_wire(document: dict[str, Any]) -> Memory:
-    """The inverse of `Memory.to_json`."""
-    return Memory(
-        id=document["id"],
-        text=document["text"],
-        created_at=document["created_at"],
-        tags=tuple(document["tags"]),
-        meta=document["meta"],
-        source=document["source"],
-        expires_at=document.get("expires_at"),
-        supersedes=document.get("supersedes"),
-        session=document.get("session"),
-    )
+    """The inverse of `Memory.to_json` (`Memory.from_json`)."""
+    return Memory.from_json(document)
+
+
+def new_memory_to_wire(item: NewMemory) -> dict[str, Any]:
+    """A memory to remember as the remember request's parameters (`new_memory_from_wire` reads them)."""
+    from mnemo_cli.store.values import normalise_time
+
+    def moment(value: str | datetime | None) -> str | None:  # a datetime cannot travel as JSON
+        return normalise_time(value) if isinstance(value, datetime) else value
+
+    return {
+        "text": item.text,
+        "tags": list(item.tags),
+        "meta": dict(item.meta or {}),
+        "created_at": moment(item.created_at),
+        "source": item.source,
+        "expires_at": moment(item.expires_at),
+        "supersedes": item.supersedes,
+        "session": item.session,
+    }
+
+
+def new_memory_from_wire(params: dict[str, Any]) -> NewMemory:
+    """The memory a remember request carries (its other parameters are options)."""
+    return NewMemory(**{name: params[name] for name in new_memory_to_wire(NewMemory(""))})
 
 
 def hit_to_wire(hit: Hit) -> dict[str, Any]:

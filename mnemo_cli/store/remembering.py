@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from mnemo_cli import documents
 from mnemo_cli.errors import MemoryNotFound, UsageError
 from mnemo_cli.log.journal import GenerationChanged
 from mnemo_cli.memories import Link, Memory, NewMemory
@@ -45,6 +46,37 @@ class RememberReport:
     similar: list[tuple[Memory, Memory, float]] = field(default_factory=list)
     links_added: int = 0
 
+    @property
+    def memory(self) -> Memory:
+        """What one `remember` names: the memory stored, or the live one that already had its text."""
+        return self.existing[0] if self.existing else self.added[0]
+
+    def warnings(self) -> list[str]:
+        """What one `remember` tells the user (the command line, the agent's client and MCP alike)."""
+        found = [documents.already_remembered(memory) for memory in self.existing[:1]]
+        return found + [documents.looks_like(other, score) for _new, other, score in self.similar]
+
+    def to_wire(self) -> dict[str, Any]:
+        """The report as plain JSON, as the agent sends it (`from_wire` reads it back, equal)."""
+        return {
+            "added": [m.to_json() for m in self.added],
+            "existing": [m.to_json() for m in self.existing],
+            "skipped": list(self.skipped),
+            "similar": [[new.to_json(), other.to_json(), score] for new, other, score in self.similar],
+            "links_added": self.links_added,
+        }
+
+    @classmethod
+    def from_wire(cls, document: dict[str, Any]) -> RememberReport:
+        read = Memory.from_json
+        return cls(
+            added=[read(m) for m in document["added"]],
+            skipped=list(document["skipped"]),
+            existing=[read(m) for m in document["existing"]],
+            similar=[(read(new), read(old), score) for new, old, score in document["similar"]],
+            links_added=document["links_added"],
+        )
+
 
 def new_memory(
     text: str,
@@ -56,13 +88,24 @@ def new_memory(
     ttl: str | None = None,
     supersedes: str | None = None,
     session: str | None = None,
+    as_options: bool = False,
 ) -> NewMemory:
-    """A `NewMemory` from the values a user gives `remember` (`ttl` becomes `expires_at`)."""
+    """A `NewMemory` from the values a user gives `remember`, every one checked (`ttl` becomes
+    `expires_at`): the one validator of a new memory, for `mnemo remember`, the MCP remember tool and
+    `Store.remember`, called before the store or the model is waited for. `as_options`: messages
+    name the values as the command line does (`--created-at`)."""
+    text = values.check_text(text)
+    tags = values.check_tags(tags)
+    meta = values.check_meta(meta)
+    start = None
+    if created_at is not None:
+        start = values.parse_time(created_at, what="--created-at" if as_options else "created_at")
     expires = None
     if ttl is not None:
-        start = values.parse_time(created_at) if created_at is not None else values.now_utc()
+        span = values.parse_duration(ttl, what="--ttl")
+        start = values.now_utc() if start is None else start
         try:
-            expires = start + values.parse_duration(ttl, what="--ttl")
+            expires = start + span
         except OverflowError:
             raise UsageError("--ttl puts the expiry after the year 9999") from None
         created_at = start
@@ -71,7 +114,7 @@ def new_memory(
         created_at=created_at,
         tags=tags,
         meta=meta,
-        source=source,
+        source=values.check_source(source),
         expires_at=expires,
         supersedes=supersedes,
         session=None if session is None else values.check_session(session),

@@ -12,7 +12,7 @@ record API (`_append`, `_records`) is private: it skips every check `remember`, 
 make, so only this package and the tests use it.
 This module is the core (open, lifecycle, records, state, reads); each other job is a module of
 functions taking the store, which `Store` delegates to: `creating`, `unlocking`, `remembering`,
-`queries`, `generations` (compact, reindex), `key_admin` (key slots, rekey), `checks` (stats, verify).
+`queries`, `forgetting`, `generations` (compact, reindex), `key_admin` (slots, rekey), `checks` (verify).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from mnemo_cli.store import checks, creating, generations, key_admin, queries, r
 from mnemo_cli.store import records as record_codec
 from mnemo_cli.store.backup import BackupReport, backup_and_verify
 from mnemo_cli.store.checks import VerifyReport
+from mnemo_cli.store.forgetting import ForgetRequest, PruneRequest, carry_out
 from mnemo_cli.store.generations import CompactReport, ReindexReport
 from mnemo_cli.store.key_admin import RekeyReport
 from mnemo_cli.store.location import store_path
@@ -253,22 +254,17 @@ class Store:
         `session`: the conversation or thread it belongs to (`recall(context=n)` shows its turns).
         Remembering a text identical to a live memory returns that memory and stores nothing,
         unless `allow_duplicate` (`remember_many` tells the two cases apart)."""
-        report = self.remember_many(
-            [
-                new_memory(
-                    text,
-                    tags=tags,
-                    meta=meta,
-                    created_at=created_at,
-                    source=source,
-                    ttl=ttl,
-                    supersedes=supersedes,
-                    session=session,
-                )
-            ],
-            allow_duplicate=allow_duplicate,
+        item = new_memory(
+            text,
+            tags=tags,
+            meta=meta,
+            created_at=created_at,
+            source=source,
+            ttl=ttl,
+            supersedes=supersedes,
+            session=session,
         )
-        return report.added[0] if report.added else report.existing[0]
+        return self.remember_many([item], allow_duplicate=allow_duplicate).memory
 
     @operation
     def update(
@@ -346,8 +342,7 @@ class Store:
     @operation
     def links_of(self, ref: str) -> tuple[list[Link], list[Link]]:
         """(outgoing, incoming) links of a memory, oldest first."""
-        memory_id = self.resolve(ref)
-        catalog = self.state().catalog
+        memory_id, catalog = self.resolve(ref), self.state().catalog
         return catalog.links_from(memory_id), catalog.links_to(memory_id)
 
     @operation
@@ -375,6 +370,11 @@ class Store:
     ) -> list[Memory]:
         """Memories to forget or prune, oldest first (`queries.select`)."""
         return queries.select(self, words=words, tags=tags, older_than=older_than, expired=expired)
+
+    @operation
+    def forget_request(self, request: ForgetRequest | PruneRequest) -> list[Memory]:
+        """Forget (or with `dry_run` only list) what a forget or prune request names (`forgetting`)."""
+        return carry_out(self, request)
 
     @operation
     def recall(

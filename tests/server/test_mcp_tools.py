@@ -4,13 +4,16 @@ mode, and every failure, expected or not, as an error reply rather than an excep
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mnemo_cli.cli import output, render
+from mnemo_cli.cli import render
 from mnemo_cli.crypto import secrets
+from mnemo_cli.server import mcp_tools
 from mnemo_cli.server.mcp_tools import RECENT, TOOLS, Rendering, Tools
 from mnemo_cli.server.warm import WarmStore
 from mnemo_cli.store.store import Store
@@ -18,7 +21,7 @@ from tests.reliability.stub_embedder import STUB
 from tests.server.test_warm import GatedEmbedder
 
 KEY = secrets.keyfile(bytes(range(32)), "test")
-RENDERING = Rendering(output.SCHEMA_VERSION, render.prompt_block)
+RENDERING = Rendering(render.prompt_block)
 
 
 @pytest.fixture
@@ -165,3 +168,40 @@ def test_an_error_quoting_what_the_client_sent_stays_one_visible_line(tools: Too
         assert "\x1b" not in reply.text and "\u202e" not in reply.text
     reply = tools.call("show", {"id": "00\n0"})
     assert "00\\n0" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "message"),
+    [
+        ("recall", {"query": "x", "k": 2.0}, "recall: k must be a whole number, not 2.0"),
+        ("recall", {"query": "x", "tags": ["ok", 3]}, 'recall: tags must be a list of text, not ["ok", 3]'),
+        ("recall", {"query": "x", "colour": None}, "recall takes no argument 'colour' (it takes: query, k,"),
+        ("recall", {"query": None}, "recall needs the argument 'query'"),
+        ("recall", {"query": "x", "mode": "psychic", "format": "yaml"}, "unknown format 'yaml' (choose from: json"),
+        ("forget", {"ids": "abcd"}, 'forget: ids must be a list of text, not "abcd"'),
+        ("remember", {"text": "x", "meta": [1]}, "remember: meta must be a JSON object, not [1]"),
+    ],
+)
+def test_arguments_are_checked_against_the_published_schema(
+    tools: Tools, name: str, arguments: dict[str, object], message: str
+) -> None:
+    reply = tools.call(name, arguments)
+    assert reply.is_error and reply.text.startswith(f"mnemo: error: {message}"), reply.text
+    assert "\n" not in reply.text
+
+
+def test_what_the_schema_says_is_what_is_checked(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A constraint only the published schema states (no hand-written check knows it) refuses the call.
+    tool = tools._by_name["list"]
+    monkeypatch.setitem(tool.properties, "limit", {"type": "integer", "maximum": 3})
+    monkeypatch.setattr(mcp_tools, "_validators", {}, raising=False)
+    assert tool.input_schema()["properties"]["limit"]["maximum"] == 3
+    reply = tools.call("list", {"limit": 4})
+    assert reply.is_error and reply.text == "mnemo: error: list: limit: 4 is greater than the maximum of 3"
+    assert json.loads(tools.call("list", {"limit": 3}).text) == []
+
+
+def test_jsonschema_is_imported_at_the_first_call_not_before() -> None:
+    probe = "import sys, mnemo_cli.server.mcp_tools; print('jsonschema' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr

@@ -269,3 +269,32 @@ def test_responses_parse() -> None:
     assert revoked.declined == "the secret changed" and revoked.revoked
     with pytest.raises(protocol.ProtocolError):
         protocol.parse_response({"v": 1, "ok": True, "notes": []})
+
+
+def test_a_memory_to_remember_survives_the_request() -> None:
+    from datetime import UTC, datetime
+
+    from mnemo_cli.memories import NewMemory
+
+    item = NewMemory(
+        "Dana prefers email",
+        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+        tags=("people",),
+        meta={"k": 1},
+        source="chat",
+        expires_at="2026-01-01T00:00:00Z",
+        supersedes="a" * 32,
+        session="s-1",
+    )
+    params = json.loads(json.dumps(protocol.new_memory_to_wire(item)))
+    assert protocol.new_memory_from_wire({**params, "allow_duplicate": False}) == NewMemory(
+        "Dana prefers email",
+        created_at="2025-01-01T00:00:00Z",
+        tags=["people"],
+        meta={"k": 1},
+        source="chat",
+        expires_at="2026-01-01T00:00:00Z",
+        supersedes="a" * 32,
+        session="s-1",
+    )
+    assert set(params) | {"allow_duplicate", "find_similar"} == set(protocol.PARAMS["remember"])
