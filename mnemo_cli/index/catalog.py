@@ -21,7 +21,9 @@ from mnemo_cli.index.sessions import SessionQueries, visible
 from mnemo_cli.index.terms import fts_query, query_terms
 from mnemo_cli.memories import Link, Memory
 
-SCHEMA = """
+#: FTS5's tokenizer for the lexical index (index/lexicon.py tokenizes with it too).
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+SCHEMA = f"""
 CREATE TABLE memories(
     key INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -53,7 +55,7 @@ CREATE TABLE links(
 CREATE INDEX links_by_dst ON links(dst);
 CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(
-    text, tags, dates, content='memories', content_rowid='key', tokenize='porter unicode61 remove_diacritics 2'
+    text, tags, dates, content='memories', content_rowid='key', tokenize='{TOKENIZER}'
 );
 """
 #: BM25 column weights: text, tags, date words.
@@ -202,8 +204,10 @@ class Catalog(SessionQueries):
 
     def hidden_keys(self, now: float) -> set[int]:
         """Memories kept but never recalled or listed: expired, or superseded by a newer version."""
+        # Two queries on the two partial indexes: with OR, SQLite reads every row.
         rows = self.db.execute(
-            "SELECT key FROM memories WHERE (expires_ts IS NOT NULL AND expires_ts <= ?) OR superseded_by IS NOT NULL",
+            "SELECT key FROM memories WHERE expires_ts IS NOT NULL AND expires_ts <= ?"
+            " UNION ALL SELECT key FROM memories WHERE superseded_by IS NOT NULL",
             (now,),
         )
         return {row[0] for row in rows}
@@ -291,6 +295,13 @@ class Catalog(SessionQueries):
         rows = self.db.execute(f"SELECT key, created_ts FROM memories WHERE key IN ({marks})", list(keys))
         return dict(rows.fetchall())
 
+    def created_span(self) -> tuple[float, float] | None:
+        """The creation times of the oldest and the newest memory (None: no memory)."""
+        row = self.db.execute(
+            "SELECT (SELECT MIN(created_ts) FROM memories), (SELECT MAX(created_ts) FROM memories)"
+        ).fetchone()
+        return None if row[0] is None else (row[0], row[1])
+
     def key_of(self, memory_id: str) -> int | None:
         row = self.db.execute("SELECT key FROM memories WHERE id = ?", (memory_id,)).fetchone()
         return row[0] if row else None
@@ -340,7 +351,7 @@ class Catalog(SessionQueries):
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         rows = self.db.execute(
             f"SELECT m.key, bm25(fts, {weights}) AS rank FROM fts JOIN memories m ON m.key = fts.rowid"
-            f" WHERE fts MATCH ? AND {where} ORDER BY rank LIMIT ?",
+            f" WHERE fts MATCH ? AND {where} ORDER BY rank, m.key LIMIT ?",
             [match, *args, limit],
         )
         return [(key, (-rank) / (1 - rank)) for key, rank in rows]

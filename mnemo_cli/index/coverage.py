@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 #: Rarer words count for more than idf alone says: with idf² the one rare word that names what is
 #: asked about (a pet's name, a city) outweighs the question's generic words (dev seed: MRR +0.02).
@@ -31,7 +31,27 @@ def coverage(
     db: sqlite3.Connection, terms: Sequence[str], candidates: Collection[int], documents: int
 ) -> dict[int, float]:
     """key → idf-weighted share of `terms` the memory's indexed text (words, tags, date words)
-    contains, for each of `candidates`; `documents` is the number of indexed memories.
+    contains, for each of `candidates`; `documents` is the number of indexed memories. Asks FTS5
+    (`index/lexicon.py` answers the same `Matches` from memory)."""
+    wanted = set(candidates)
+
+    def matches(term: str) -> Matches:
+        in_text = _rows(db, "{text tags}", term)
+        in_dates = _rows(db, "dates", term)
+        return len(in_text), len(in_dates), wanted.intersection(in_text), wanted.intersection(in_dates)
+
+    return weighted(terms, candidates, documents, matches)
+
+
+#: For one term: how many memories hold it in their text or tags, how many among their date words,
+#: and which of the candidates hold it there.
+Matches = tuple[int, int, set[int], set[int]]
+
+
+def weighted(
+    terms: Sequence[str], candidates: Collection[int], documents: int, matches: Callable[[str], Matches]
+) -> dict[int, float]:
+    """The coverage of each of `candidates`, from each term's `matches`.
 
     A word found only among a memory's date words counts `DATE_CREDIT` of its weight, and a word's
     rarity is that among texts and tags where it occurs there at all: on the 5th of a month every
@@ -39,17 +59,15 @@ def coverage(
     """
     if not terms or not candidates:
         return {key: 0.0 for key in candidates}
-    wanted = set(candidates)
-    gained = dict.fromkeys(wanted, 0.0)
+    gained = dict.fromkeys(candidates, 0.0)
     total = 0.0
     for term in terms:
-        in_text = _rows(db, "{text tags}", term)
-        in_dates = _rows(db, "dates", term)
-        weight = idf(documents, len(in_text) or len(in_dates)) ** IDF_POWER
+        text_count, date_count, in_text, in_dates = matches(term)
+        weight = idf(documents, text_count or date_count) ** IDF_POWER
         total += weight
-        for key in wanted.intersection(in_text):
+        for key in in_text:
             gained[key] += weight
-        for key in wanted.intersection(in_dates - in_text):
+        for key in in_dates - in_text:
             gained[key] += DATE_CREDIT * weight
     return {key: value / total for key, value in gained.items()}
 

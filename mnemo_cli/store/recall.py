@@ -26,7 +26,7 @@ from mnemo_cli.graph.expand import expand as expand_links
 from mnemo_cli.index import fusion
 from mnemo_cli.index.terms import content_words, informativeness, query_terms
 from mnemo_cli.memories import Hit
-from mnemo_cli.store import recency, values
+from mnemo_cli.store import lexical, recency, values
 from mnemo_cli.store.conversation import with_conversation
 from mnemo_cli.store.state import IndexState
 from mnemo_cli.store.time_hint import may_have_time
@@ -132,7 +132,8 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
         start = window.start.timestamp() if since is None else max(since, window.start.timestamp())
         end = min(window.end.timestamp(), (query.now or datetime.now(UTC)).timestamp())
         end = end if until is None else min(until, end)
-        if start <= end:
+        span = catalog.created_span()
+        if start <= end and span is not None and not start <= span[0] <= span[1] <= end:  # else: the same search
             inside = _rankings(state, query, vector, text, wanted, start, end)
             rankings = {name: _union(ranked, inside.get(name, [])) for name, ranked in rankings.items()}
     hidden = catalog.hidden_keys(time.time())
@@ -147,6 +148,7 @@ def recall(state: IndexState, embedder: Embedder, query: Query) -> list[Hit]:
         scored = [(key, score) for key, score in scored if score >= floor]
     top = scored[: query.k]
     memories = catalog.by_keys([key for key, _ in top])
+    state.recalls += 1
     return _with_expanded(state, [Hit(memories[key], score) for key, score in top], query)
 
 
@@ -160,14 +162,20 @@ def _rankings(
     until: float | None,
 ) -> dict[str, list[tuple[int, float]]]:
     """The vector and lexical rankings the mode needs, of memories that pass the filters."""
-    catalog = state.catalog
+    filtered = bool(query.tags) or since is not None or until is not None or query.session is not None
+    filters = (query.tags, since, until, query.session) if filtered else None
+    found: list[list[int]] = []
+
+    def allowed() -> list[int]:  # the memories passing the filters, listed once for both sides
+        if not found:
+            found.append(state.catalog.filtered_keys(query.tags, since, until, query.session))
+        return found[0]
+
     rankings: dict[str, list[tuple[int, float]]] = {}
     if vector is not None:
-        filtered = bool(query.tags) or since is not None or until is not None or query.session is not None
-        allowed = catalog.filtered_keys(query.tags, since, until, query.session) if filtered else None
-        rankings["vector"] = _nearest(state.vectors, vector, allowed, wanted)
+        rankings["vector"] = _nearest(state.vectors, vector, allowed() if filtered else None, wanted)
     if query.mode in ("lexical", "hybrid"):
-        rankings["lexical"] = catalog.lexical(text, wanted, query.tags, since, until, query.session)
+        rankings["lexical"] = lexical.ranking(state, text, wanted, filters, allowed)
     return rankings
 
 
@@ -218,14 +226,26 @@ def _with_expanded(state: IndexState, hits: list[Hit], query: Query) -> list[Hit
 
 def _nearest(vectors: Vectors, vector: np.ndarray, allowed: list[int] | None, wanted: int) -> list[tuple[int, float]]:
     """The `wanted` memories nearest `vector` (among `allowed` when filtered): exact up to
-    `EXACT_LIMIT` memories, approximate beyond."""
+    `EXACT_LIMIT` memories, approximate beyond.
+
+    A filter that keeps a good share of the store ("before August") searches the whole store for
+    `OVERSAMPLE` times as many and keeps those allowed: the same answer when enough survive (the
+    exact ranking's allowed members, in order), at a fraction of the cost of fetching every
+    allowed vector. When too few survive, the allowed vectors are ranked one by one after all.
+    """
+    everything = len(vectors) <= EXACT_LIMIT
     if allowed is None:
-        return vectors.exact_all(vector, wanted) if len(vectors) <= EXACT_LIMIT else vectors.search(vector, wanted)
-    if len(allowed) <= EXACT_LIMIT:
+        return vectors.exact_all(vector, wanted) if everything else vectors.search(vector, wanted)
+    small = len(allowed) <= EXACT_LIMIT
+    if small and len(allowed) * OVERSAMPLE < len(vectors):
         return vectors.exact(vector, allowed, wanted)
     keep = set(allowed)
-    found = vectors.search(vector, wanted * OVERSAMPLE)
-    return [(key, score) for key, score in found if key in keep][:wanted]
+    count = wanted * OVERSAMPLE
+    found = vectors.exact_all(vector, count) if everything else vectors.search(vector, count)
+    survivors = [(key, score) for key, score in found if key in keep][:wanted]
+    if len(survivors) < min(wanted, len(keep)) and small:
+        return vectors.exact(vector, allowed, wanted)
+    return survivors
 
 
 def _hybrid(
@@ -242,7 +262,7 @@ def _hybrid(
     missing = [key for key in candidates if key not in cosines]
     if missing and vector is not None:  # found by words only: their similarity still counts
         cosines.update(state.vectors.exact(vector, missing, len(missing)))
-    covered = state.catalog.coverage(query_terms(text), candidates)
+    covered = lexical.coverage(state, query_terms(text), candidates)
     scored = [(key, fusion.relevance(cosines.get(key, 0.0), covered[key])) for key in candidates]
     turns = state.catalog.sessions_of(candidates)
     if turns:  # a conversation's turns: "ok, sounds good" can answer little (`terms.informativeness`)
@@ -256,7 +276,7 @@ def _hybrid(
 
         def relevance_of(keys: list[int]) -> dict[int, float]:
             near = dict(state.vectors.exact(vector, keys, len(keys))) if vector is not None else {}
-            words = state.catalog.coverage(terms, keys)
+            words = lexical.coverage(state, terms, keys)
             return {key: fusion.relevance(near.get(key, 0.0), words[key]) for key in keys}
 
         def neighbours(key: int) -> list[int]:

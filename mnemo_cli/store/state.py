@@ -14,6 +14,7 @@ from mnemo_cli.embed.model_spec import EMBEDDED, ModelSpec
 from mnemo_cli.errors import IntegrityError, ModelError, UnsupportedFormat
 from mnemo_cli.index import snapshot as payload_codec
 from mnemo_cli.index.catalog import Catalog
+from mnemo_cli.index.lexicon import Lexicon
 from mnemo_cli.index.vectors import Vectors
 from mnemo_cli.log import snapshot_file
 from mnemo_cli.log.frames import ChainPoint
@@ -50,6 +51,10 @@ class IndexState:
         self.snapshot_frames = 0
         #: How the last load went, for stats and tests: "snapshot" or "rebuilt".
         self.loaded_from = ""
+        #: Recalls answered from this state: from the second on, the lexical side runs in memory
+        #: (`store/lexical.py`).
+        self.recalls = 0
+        self._lexicon: Lexicon | None = None
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -117,6 +122,12 @@ class IndexState:
             self._vectors.add(self._pending_keys, matrix)
             self._pending_keys, self._pending_blobs = [], []
         return self._vectors
+
+    def lexicon(self) -> Lexicon:
+        """The in-memory lexical index of the current catalog, built on first use."""
+        if self._lexicon is None or self._lexicon.catalog is not self.catalog:
+            self._lexicon = Lexicon(self.catalog)
+        return self._lexicon
 
     def refresh(self, *, locked: bool = False) -> None:
         """Apply what other processes committed since this state was loaded."""
