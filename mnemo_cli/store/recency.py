@@ -45,16 +45,16 @@ def prefer_newer(
     matrix = vectors.get(keys)
     matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
     similar = matrix @ matrix.T
-    demoted = set()
-    for i, (older, older_score) in enumerate(head):
-        for j, (newer, newer_score) in enumerate(head):
-            if (
-                (asked or {}).get(older, 0.0) < ASKED_FOR
-                and created[newer] > created[older]
-                and similar[i, j] >= SAME_SUBJECT
-                and newer_score >= older_score - MARGIN
-            ):
-                demoted.add(older)
-                break
+    # demoted: an older memory with a newer one on its subject (row i against every column j), nearly
+    # as relevant, unless the query repeats the older one word for word.
+    created_at = np.array([created[key] for key in keys])
+    scores = np.array([score for _, score in head])
+    repeated = np.array([(asked or {}).get(key, 0.0) >= ASKED_FOR for key in keys])
+    newer_on_subject = (
+        (created_at[None, :] > created_at[:, None])
+        & (similar >= SAME_SUBJECT)
+        & (scores[None, :] >= scores[:, None] - MARGIN)
+    )
+    demoted = {key for key, hit in zip(keys, newer_on_subject.any(axis=1) & ~repeated, strict=True) if hit}
     adjusted = [(key, max(0.0, score - PENALTY) if key in demoted else score) for key, score in head]
     return sorted(adjusted + list(scored[DEPTH:]), key=lambda item: -item[1])  # stable: ties keep their order

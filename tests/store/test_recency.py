@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mnemo_cli.index.vectors import Vectors
 from mnemo_cli.store import recency
@@ -58,3 +60,50 @@ def test_short_lists_pass_through() -> None:
     vectors = vectors_of({1: axis(0)})
     assert recency.prefer_newer([(1, 0.5)], vectors, {1: 1.0}) == [(1, 0.5)]
     assert recency.prefer_newer([], vectors, {}) == []
+
+
+def one_by_one(
+    scored: list[tuple[int, float]], vectors: Vectors, created: dict[int, float], asked: dict[int, float]
+) -> list[tuple[int, float]]:
+    """The rule written pair by pair, as it was before numpy took it over."""
+    head = scored[: recency.DEPTH]
+    matrix = vectors.get([key for key, _ in head])
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    similar = matrix @ matrix.T
+    demoted = set()
+    for i, (older, older_score) in enumerate(head):
+        for j, (newer, newer_score) in enumerate(head):
+            if (
+                asked.get(older, 0.0) < recency.ASKED_FOR
+                and created[newer] > created[older]
+                and similar[i, j] >= recency.SAME_SUBJECT
+                and newer_score >= older_score - recency.MARGIN
+            ):
+                demoted.add(older)
+                break
+    adjusted = [(key, max(0.0, s - recency.PENALTY) if key in demoted else s) for key, s in head]
+    return sorted(adjusted + scored[recency.DEPTH :], key=lambda item: -item[1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, DIMENSION - 1),
+            st.floats(0, 1),
+            st.floats(0, 1),
+            st.integers(0, 5),
+            st.sampled_from([0.0, 0.5, 0.99]),
+        ),
+        min_size=2,
+        max_size=40,
+    )
+)
+def test_the_rule_as_numpy_applies_it_is_the_rule_pair_by_pair(
+    rows: list[tuple[int, float, float, int, float]],
+) -> None:
+    vectors = vectors_of({key: axis(i, tilt) for key, (i, tilt, _, _, _) in enumerate(rows)})
+    scored = sorted(((key, row[2]) for key, row in enumerate(rows)), key=lambda item: -item[1])
+    created = {key: float(row[3]) for key, row in enumerate(rows)}
+    asked = {key: row[4] for key, row in enumerate(rows)}
+    assert recency.prefer_newer(scored, vectors, created, asked) == one_by_one(scored, vectors, created, asked)
