@@ -17,18 +17,21 @@ phrase, such as "foo_bar") is left to FTS5 (`Unsupported`).
 
 The catalog stays the record. This index follows it through two counters the catalog changes in
 the same transactions as its rows (keys handed out, memories forgotten): new memories are read
-when the keys counter moved, removed ones when the forgotten counter did, so a rolled-back change
-never sets the two apart. Postings are read per term, when a query first needs the term, and
-dropped when a new memory holds it.
+when the keys counter moved, removed ones when the forgotten counter did, and neither is read
+while nothing was written on the connection since. It is never asked inside a transaction
+(`store/lexical.py`), so what it read cannot be rolled back under it. Postings are read per term,
+when a query first needs the term, and dropped when a new memory holds it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from mnemo_cli.index.catalog import BM25_WEIGHTS, TOKENIZER, Catalog
+from mnemo_cli.index.coverage import Matches
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,10 +75,15 @@ class Lexicon:
         self._forgotten_seen = catalog.counter("forgotten")
         self._add_rows(0)
         self._keys_seen = catalog.counter("keys")
+        #: The connection's change count when the counters were last read (the scratch table's own
+        #: writes do not count: `_scratch`).
+        self._changes_seen = self._db.total_changes
 
     # -- following the catalog ----------------------------------------------------------------------
 
     def _sync(self) -> None:
+        if self._db.total_changes == self._changes_seen:  # nothing written since: the counters stand
+            return
         keys, forgotten = self.catalog.counter("keys"), self.catalog.counter("forgotten")
         if forgotten != self._forgotten_seen:
             self._mark_removed()
@@ -85,6 +93,7 @@ class Lexicon:
             self._drop_postings_of_new(first)
             self._add_rows(first)
             self._keys_seen = keys
+        self._changes_seen = self._db.total_changes
 
     def _add_rows(self, after_key: int) -> None:
         """Rows for the memories whose key is above `after_key`, with their lengths (FTS5's
@@ -132,18 +141,28 @@ class Lexicon:
     def _tokens_of_rows(self, rows: Sequence[tuple[str, str, str]]) -> set[str]:
         if not rows:
             return set()
-        with self._db:
+        with self._scratch():
             self._db.executemany("INSERT INTO temp.lexicon_scratch(text, tags, dates) VALUES (?, ?, ?)", rows)
             tokens = {term for (term,) in self._db.execute("SELECT DISTINCT term FROM temp.lexicon_scratch_tokens")}
             self._db.execute("DELETE FROM temp.lexicon_scratch")
         return tokens
+
+    @contextlib.contextmanager
+    def _scratch(self) -> Iterator[None]:
+        """A transaction on the scratch table, whose writes leave the catalog as it was: when the
+        counters were current before, they still are after."""
+        current = self._db.total_changes == self._changes_seen
+        with self._db:
+            yield
+        if current:
+            self._changes_seen = self._db.total_changes
 
     def token(self, word: str) -> str:
         """The one token FTS5 makes of `word`; `Unsupported` if it makes several or none."""
         if word not in self._token_of:
             if len(self._token_of) >= WORD_MEMO:
                 self._token_of.clear()
-            with self._db:
+            with self._scratch():
                 self._db.execute("INSERT INTO temp.lexicon_scratch(rowid, text) VALUES (1, ?)", (word,))
                 found = self._db.execute("SELECT term FROM temp.lexicon_scratch_tokens").fetchall()
                 self._db.execute("DELETE FROM temp.lexicon_scratch")
@@ -221,28 +240,28 @@ class Lexicon:
         best = rows[order]
         return [(int(key), float(s / (1 + s))) for key, s in zip(self._keys[best], scores[best], strict=True)]
 
-    def matches(self, word: str, keys: Sequence[int]) -> tuple[int, int, set[int], set[int]]:
-        """For the coverage (`index/coverage.py`): how many memories hold `word` in their text or
-        tags, how many among their date words, and which of `keys` hold it there."""
+    def matcher(self, keys: Sequence[int]) -> tuple[int, Callable[[str], Matches]]:
+        """For the coverage of `keys` (`index/coverage.py:weighted`): the number of memories, and
+        for a query word how many memories hold it in their text or tags, how many among their date
+        words, and which of `keys` hold it there."""
         import numpy as np
 
-        token = self.token(word)
         self._sync()
-        rows, _, column_bits = self._posting(token)
-        in_text = rows[(column_bits & (TEXT | TAGS)) != 0]
-        in_dates = rows[(column_bits & DATES) != 0]
         wanted = self._rows_of(keys)
         present = np.zeros(self._rows, dtype=bool)
-        present[in_text] = True
-        text_keys = {int(k) for k in self._keys[wanted[present[wanted]]]}
-        present[:] = False
-        present[in_dates] = True
-        date_keys = {int(k) for k in self._keys[wanted[present[wanted]]]}
-        return len(in_text), len(in_dates), text_keys, date_keys
 
-    def documents(self) -> int:
-        self._sync()
-        return self._documents
+        def matches(word: str) -> Matches:
+            rows, _, column_bits = self._posting(self.token(word))
+            in_text = rows[(column_bits & (TEXT | TAGS)) != 0]
+            in_dates = rows[(column_bits & DATES) != 0]
+            found = []
+            for holding in (in_text, in_dates):
+                present[holding] = True
+                found.append({int(key) for key in self._keys[wanted[present[wanted]]]})
+                present[holding] = False
+            return len(in_text), len(in_dates), found[0], found[1]
+
+        return self._documents, matches
 
     def _rows_of(self, keys: Sequence[int]) -> np.ndarray:
         """The live rows of those of `keys` this index holds."""

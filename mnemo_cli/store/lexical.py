@@ -32,7 +32,7 @@ def ranking(
     those passing `filters` (tags, since, until, session; `allowed()` lists them) or, without
     filters, every visible one."""
     tags, since, until, session = filters if filters is not None else ((), None, None, None)
-    if state.recalls:
+    if _warm(state):
         try:
             hidden = set() if filters is not None else state.catalog.hidden_keys(time.time())
             return state.lexicon().rank(query_terms(text), limit, allowed if filters is not None else None, hidden)
@@ -43,12 +43,19 @@ def ranking(
 
 def coverage(state: IndexState, terms: Sequence[str], keys: Sequence[int]) -> dict[int, float]:
     """key → the idf-weighted share of `terms` each of `keys` contains (`index/coverage.py`)."""
-    if state.recalls:
+    if _warm(state):
         lexicon = state.lexicon()
         try:
             for term in terms:  # every word must be one token before any is counted
                 lexicon.token(term)
-            return weighted(terms, keys, lexicon.documents(), lambda term: lexicon.matches(term, keys))
+            documents, matches = lexicon.matcher(keys)
+            return weighted(terms, keys, documents, matches)
         except Unsupported:
             pass
     return state.catalog.coverage(terms, keys)
+
+
+def _warm(state: IndexState) -> bool:
+    """Whether this recall uses the in-memory index: not on a process's first recall, and never
+    inside a transaction (what the index read there could still be rolled back)."""
+    return state.recalls > 0 and not state.catalog.db.in_transaction

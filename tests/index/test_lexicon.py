@@ -88,7 +88,8 @@ def test_coverage_equals_fts5s(stored, words) -> None:  # type: ignore[no-untype
     lexicon = Lexicon(catalog)
     keys = [key for (key,) in catalog.db.execute("SELECT key FROM memories")][::2]
     expected = catalog.coverage(words, keys)
-    found = coverage_module.weighted(words, keys, lexicon.documents(), lambda word: lexicon.matches(word, keys))
+    documents, matches = lexicon.matcher(keys)
+    found = coverage_module.weighted(words, keys, documents, matches)
     assert found == expected
 
 
