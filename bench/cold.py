@@ -269,6 +269,8 @@ def cold_tables(result: dict) -> str:
     labels["exit"] = "exit (wall − process)"
     labels["wall"] = "whole process (wall, from outside)"
     labels["peak_rss"] = "peak RSS (MiB)"
+    if not any("peak_rss" in cases[name]["ms"] for name in recalls):
+        del labels["peak_rss"]  # results from before the memory was measured
     for figure, label in labels.items():
         rows.append(f"| {label} | " + " | ".join(cell(name, figure) for name in recalls) + " |")
     baselines = [f"{name.split(':')[0]}: mnemo --version" for name in recalls]
