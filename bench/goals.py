@@ -79,6 +79,8 @@ class Goal:
 
 @dataclass(frozen=True)
 class Row:
+    """One goal of the issue: where its figure and baseline are in the results, and its limits."""
+
     key: str
     label: str
     unit: str
@@ -190,6 +192,7 @@ def _value(on: str, figure: float | None, ratio: float | None) -> float | None:
 
 
 def evaluate(results: Results, start: dict[str, dict]) -> list[Line]:
+    """Every row measured from `results`, judged against its goals and against `start` (key → figure, ratio)."""
     lines = []
     for row in ROWS:
         now, was = row.measure(results), start.get(row.key)
