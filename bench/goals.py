@@ -19,7 +19,10 @@ come from the issue's own text (`ISSUE_FIGURES`, the worse end of each range), a
 The start was not measured in the same run as today's figures, so the check against it is loose:
 a figure goes the wrong way when the quantity its goal is about (the figure for a goal in ms, MB
 or bytes; the ratio for a goal in × its baseline) is worse than at the start by more than the
-row's tolerance: 10% for timings (run-to-run drift on this shared machine), 1% for sizes.
+row's tolerance: 10% for timings (run-to-run drift on this shared machine), 3% for peak memory,
+1% for sizes. Warm recall compares its ratio to the query embedding alone even where the goal is
+in ms: the embedding is a yardstick of the machine that the work on recall does not change, and an
+absolute time from another run would mostly measure how busy the machine was then.
 """
 
 from __future__ import annotations
@@ -88,6 +91,11 @@ class Row:
     goals: tuple[Goal, ...]
     measure: Callable[[Results], Measured | None]
     tolerance: float = 0.10
+    #: What is checked against the start; by default what the goals are about ("figure", "ratio").
+    compare: tuple[str, ...] = ()
+
+    def compared(self) -> tuple[str, ...]:
+        return self.compare or tuple(dict.fromkeys(g.on for g in self.goals))
 
 
 def _size(results: Results, memories: int) -> dict | None:
@@ -153,9 +161,10 @@ def _serve(results: Results) -> Measured | None:
 
 ROWS = (
     Row("hybrid_10k", "warm hybrid recall p95, query embedding included, 10k", "ms",
-        "the query embedding alone, p95", (Goal("figure", 6.0), Goal("ratio", 2.2)), _hybrid(TEN_K)),
+        "the query embedding alone, p95", (Goal("figure", 6.0), Goal("ratio", 2.2)), _hybrid(TEN_K),
+        compare=("ratio",)),
     Row("hybrid_100k", "warm hybrid recall p95, 100k", "ms",
-        "the query embedding alone, p95", (Goal("figure", 15.0),), _hybrid(HUNDRED_K)),
+        "the query embedding alone, p95", (Goal("figure", 15.0),), _hybrid(HUNDRED_K), compare=("ratio",)),
     Row("cold_venv", "cold `mnemo recall`, venv, 10k (median)", "s",
         "the floor", (Goal("ratio", 1.25),), _cold("venv: recall, keyfile", "wall", 1 / 1000)),
     Row("cold_binary", "cold `mnemo recall`, one-file binary, 10k (median)", "s",
@@ -169,7 +178,7 @@ ROWS = (
     Row("open_100k", "open at 100k (snapshot, no tail; median)", "ms",
         "replaying the whole log", (Goal("figure", 250.0),), _open),
     Row("peak_memory", "peak memory of a cold recall, venv, 10k (median)", "MiB",
-        "the floor", (Goal("ratio", 1.15),), _cold("venv: recall, keyfile", "peak_rss", 1.0)),
+        "the floor", (Goal("ratio", 1.15),), _cold("venv: recall, keyfile", "peak_rss", 1.0), 0.03),
     Row("serve_10k", "`mnemo serve` warm recall p95, 10k", "ms",
         "`Store.recall` in-process, p95", (Goal("figure", 8.0),), _serve),
 )  # fmt: skip
@@ -203,7 +212,7 @@ def evaluate(results: Results, start: dict[str, dict]) -> list[Line]:
             values = [_value(g.on, now.figure, now.ratio) for g in row.goals]
             if all(v is not None for v in values):
                 met = all(v is not None and v <= g.limit for v, g in zip(values, row.goals, strict=True))
-            for on in dict.fromkeys(g.on for g in row.goals):
+            for on in row.compared():
                 value = _value(on, now.figure, now.ratio)
                 before = _value(on, was.get("figure"), was.get("ratio")) if was else None
                 if value is not None and before is not None:

@@ -91,9 +91,15 @@ def test_wrong_way_on_the_goals_quantity_beyond_the_tolerance() -> None:
     assert lines_by_key(results(open_100k=0.700), start)["open_100k"].wrong_way == ()
     line = lines_by_key(results(open_100k=0.800), start)["open_100k"]
     assert line.wrong_way == ("figure",) and line.compared
-    # Both goals of a row are checked.
-    both = {"hybrid_10k": {"figure": 10.0, "ratio": 2.0}}
-    assert lines_by_key(results(), both)["hybrid_10k"].wrong_way == ("figure", "ratio")
+    # Warm recall: by its ratio to the embedding alone (a yardstick of the machine), not in ms.
+    hybrid = {"hybrid_10k": {"figure": 10.0, "ratio": 2.0}, "hybrid_100k": {"figure": 200.0, "ratio": 17.0}}
+    lines = lines_by_key(results(), hybrid)
+    assert lines["hybrid_10k"].wrong_way == ("ratio",) and lines["hybrid_100k"].wrong_way == ("ratio",)
+    slower_machine = {"hybrid_100k": {"figure": 100.0, "ratio": 19.8}}  # 121 ms now, the same ratio
+    assert lines_by_key(results(), slower_machine)["hybrid_100k"].wrong_way == ()
+    # Peak memory: 3%, not 10%.
+    assert lines_by_key(results(), {"peak_memory": {"ratio": 1.22}})["peak_memory"].wrong_way == ("ratio",)
+    assert lines_by_key(results(), {"peak_memory": {"ratio": 1.25}})["peak_memory"].wrong_way == ()
 
 
 def test_a_toy_run_or_a_missing_floor_leaves_rows_unmeasured() -> None:
