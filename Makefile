@@ -60,7 +60,8 @@ binary: dev
 smoke: binary
 	HF_HUB_OFFLINE=1 MNEMO_BINARY=$(CURDIR)/dist/mnemo $(BIN)/python -m pytest tests/test_binary.py tests/cli
 
-# The binary is rebuilt first: the benchmarks time it beside the venv, and a stale one lies.
+# The binary is rebuilt first: the benchmarks time it beside the venv, and a stale one lies. The last
+# step prints the goals of issue 17 and fails when a figure went the wrong way against the start.
 bench: binary $(VENV)/.bench-installed
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.storage
@@ -72,6 +73,7 @@ bench: binary $(VENV)/.bench-installed
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.near_duplicates
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.serve
 	$(BIN)/python -m bench.render
+	$(BIN)/python -m bench.goals --check
 
 lock: dev
 	(echo "# Versions tested together (CI installs with -c constraints.txt). Regenerate: make lock"; \

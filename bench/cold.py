@@ -21,6 +21,13 @@ once for the store (keyfile), then `mnemo recall` from the venv and the binary w
 all, so a call the agent did not answer fails instead of quietly running cold. Every other case
 runs with `MNEMO_NO_AGENT=1`.
 
+The floor (issue 17), in the same round-robin: a fresh `python` from the venv that imports
+onnxruntime, loads the embedded model with mnemo's own `OnnxText` (mnemo_cli/embed/onnx_text.py,
+loaded from its file so that no other mnemo module comes with it) from the folder
+`resolve_model_dir()` gives mnemo, and embeds the run's query: what any cold recall must pay at
+least. Every process is spawned through `bench.measure.run_measured`, which also reads its peak
+resident memory (`ru_maxrss`).
+
 Writes bench/results/cold.json (every run's raw figures); `cold_tables(result)` renders it.
 """
 
@@ -34,10 +41,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.corpus import CachedEmbedder, queries, synthetic, vectors
-from bench.measure import summary
+from bench.measure import run_measured, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_MNEMO = ROOT / ".venv" / "bin" / "mnemo"
@@ -57,6 +65,14 @@ NO_PRELOAD = (
     "opener = store.Store.open.__func__; "
     "store.Store.open = classmethod(lambda cls, *a, **k: opener(cls, *a, **{**k, 'preload_model': False})); "
     "sys.argv[0] = 'mnemo'; main()"
+)
+FLOOR_CASE = "floor: python, onnxruntime, model, one query"
+#: argv[1]: onnx_text.py, argv[2]: the model folder, argv[3]: the query.
+FLOOR = (
+    "import importlib.util, pathlib, sys; import onnxruntime; "
+    "spec = importlib.util.spec_from_file_location('onnx_text', sys.argv[1]); "
+    "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module); "
+    "next(module.OnnxText(pathlib.Path(sys.argv[2])).query_embed(sys.argv[3]))"
 )
 
 
@@ -89,7 +105,10 @@ def cases(files: dict[str, Path], binary: Path | None) -> dict[str, tuple[list[s
     programs = {"venv": str(VENV_MNEMO)}
     if binary is not None:
         programs["binary"] = str(binary)
-    found: dict[str, tuple[list[str], dict[str, str]]] = {}
+    from mnemo_cli.embed import model_files, onnx_text
+
+    floor = [str(VENV_MNEMO.with_name("python")), "-c", FLOOR, onnx_text.__file__, str(model_files.resolve_model_dir())]
+    found: dict[str, tuple[list[str], dict[str, str]]] = {FLOOR_CASE: (floor, {"ORT_DISABLE_TELEMETRY": "1"})}
     cold = {"MNEMO_NO_AGENT": "1"}
     for kind, program in programs.items():
         found[f"{kind}: mnemo --version"] = ([program, "--version"], cold)
@@ -114,19 +133,22 @@ def agent(command: str, env: dict[str, str], keyfile: Path | None = None) -> Non
 
 
 def run_once(argv: list[str], env: dict[str, str], query: str) -> dict:
-    """One process: its wall time (s) and its timings line (ms), or a failure that stops the benchmark."""
+    """One process: its wall time (s), peak RSS (KiB) and timings line (ms; none for the floor), or a
+    failure that stops the benchmark."""
+    floor = FLOOR in argv
     if argv[-1] == "recall":
         argv = [*argv, query, "-k", "5"]
-    started = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wall = time.perf_counter() - started
-    stderr = done.stderr.decode(errors="replace")
-    if done.returncode != 0:
+    elif floor:
+        argv = [*argv, query]
+    wall, maxrss, code, stderr = run_measured(argv, env)
+    if code != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {stderr.strip()}")
+    if floor:
+        return {"wall": wall, "maxrss_kib": maxrss, "timings": {}}
     lines = [line for line in stderr.splitlines() if line.startswith(PREFIX)]
     if not lines:
         raise SystemExit(f"{argv[0]} wrote no timings line: is it older than MNEMO_TIMINGS? (make binary)")
-    return {"wall": wall, "timings": json.loads(lines[-1].removeprefix(PREFIX))}
+    return {"wall": wall, "maxrss_kib": maxrss, "timings": json.loads(lines[-1].removeprefix(PREFIX))}
 
 
 def timed(program: Path) -> bool:
@@ -137,8 +159,11 @@ def timed(program: Path) -> bool:
 
 
 def derived(run: dict) -> dict[str, float]:
-    """One run's figures in ms: wall, start-up, import, parsing and every phase."""
+    """One run's figures in ms: wall, start-up, import, parsing and every phase; its peak RSS in MiB."""
     t = run["timings"]
+    memory = {"peak_rss": run["maxrss_kib"] / 1024} if "maxrss_kib" in run else {}
+    if not t:  # the floor: no timings line
+        return {"wall": run["wall"] * 1000, **memory}
     main_phases = {name: value for name, value in t.items() if name not in TOTALS and not name.startswith("bg:")}
     figures = {
         "wall": run["wall"] * 1000,
@@ -150,7 +175,7 @@ def derived(run: dict) -> dict[str, float]:
         "exit": run["wall"] * 1000 - t["process"],
     }
     figures.update({name: value for name, value in t.items() if name not in TOTALS})
-    return figures
+    return {**figures, **memory}
 
 
 def main() -> None:
@@ -219,7 +244,7 @@ def cold_tables(result: dict) -> str:
     recalls = [name for name in cases if "recall" in name]
     rows = [
         f"{result['memories']:,} synthetic memories (bench/cold.py), {result['runs']} runs per case, round-robin, "
-        f"on {result['machine']['platform']}, {result['machine']['cpus']} CPUs. Median / p95 in ms.",
+        f"on {result['machine']['platform']}, {result['machine']['cpus']} CPUs. Median / p95 in ms (peak RSS in MiB).",
         "",
         "| phase | " + " | ".join(f"`{name}`" for name in recalls) + " |",
         "| --- |" + " ---: |" * len(recalls),
@@ -243,10 +268,15 @@ def cold_tables(result: dict) -> str:
     labels["process"] = "whole process (timings line)"
     labels["exit"] = "exit (wall − process)"
     labels["wall"] = "whole process (wall, from outside)"
+    labels["peak_rss"] = "peak RSS (MiB)"
+    if not any("peak_rss" in cases[name]["ms"] for name in recalls):
+        del labels["peak_rss"]  # results from before the memory was measured
     for figure, label in labels.items():
         rows.append(f"| {label} | " + " | ".join(cell(name, figure) for name in recalls) + " |")
     baselines = [f"{name.split(':')[0]}: mnemo --version" for name in recalls]
     rows.append("| baseline: `mnemo --version` (wall) | " + " | ".join(cell(b, "wall") for b in baselines) + " |")
+    if FLOOR_CASE in cases:
+        rows += _floor_rows(cases, recalls, cell)
     rows += ["", "| budget | figure | met |", "| --- | ---: | :---: |"]
     binary = cases.get("binary: recall, keyfile")
     if binary is not None:
@@ -279,6 +309,21 @@ def cold_tables(result: dict) -> str:
         saved = without["ms"]["wall"]["median"] - with_thread["ms"]["wall"]["median"]
         rows.append(f"| the model loading in a background thread saves (venv, keyfile, wall) | {saved:.0f} ms | – |")
     return "\n".join(rows)
+
+
+def _floor_rows(cases: dict, recalls: list[str], cell: Callable[[str, str], str]) -> list[str]:
+    """The floor's wall time and peak RSS under every recall column, and each recall's ratio (medians) to them."""
+    floor = cases[FLOOR_CASE]["ms"]
+    rows = []
+    for figure, label in (("wall", "wall"), ("peak_rss", "peak RSS")):
+        ratios = []
+        for name in recalls:
+            row = cases[name]["ms"].get(figure)
+            ratios.append(f"{row['median'] / floor[figure]['median']:.2f}" if row and figure in floor else "–")
+        same = cell(FLOOR_CASE, figure)
+        rows.append(f"| baseline: the floor ({label}) | " + " | ".join(same for _ in recalls) + " |")
+        rows.append(f"| {label} × the floor (medians) | " + " | ".join(ratios) + " |")
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Render the tables of docs/performance.md from bench/results/*.json: no figure in the docs that
-no script produces. Rewrites the blocks between `<!-- generated:NAME -->` markers."""
+no script produces. Rewrites the blocks between `<!-- generated:NAME -->` markers; the `goals`
+block (issue 17) draws on several results files at once (bench/goals.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bench.cold import cold_tables
+from bench.goals import goals_block
 from bench.peers import peer_tables
 from bench.serve import serve_tables
 
@@ -381,6 +383,7 @@ def main() -> int:
                 continue
             return 1
         blocks[name] = render_block(json.loads(source.read_text(encoding="utf-8")))
+    blocks["goals"] = goals_block()
     text = DOC.read_text(encoding="utf-8")
     for name, body in blocks.items():
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)

@@ -2,7 +2,8 @@
 
 Every command is run N times, round-robin (so drift on this shared machine hits all of them alike),
 against a baseline measured in the same run: a bare interpreter start (`python -c pass`). Also
-measures, in-process, what hashing `model.onnx` on every call would add to loading the model.
+measures, in-process, what hashing `model.onnx` on every call would add to loading the model, and
+what any binary carries at least (the model's files and onnxruntime's libraries, uncompressed).
 Writes bench/results/startup.json with the raw samples; bench/render.py turns it into
 docs/performance.md.
 """
@@ -86,6 +87,20 @@ def hash_vs_load(runs: int) -> dict:
     }
 
 
+def carried_bytes() -> int:
+    """What any build of the one-file binary carries at least, uncompressed: the embedded model's
+    files and onnxruntime's shared libraries (the same-run baseline of its size, bench/goals.py)."""
+    import onnxruntime
+
+    from mnemo_cli.embed import model_files
+
+    folder = model_files.resolve_model_dir()
+    capi = Path(onnxruntime.__file__).parent / "capi"
+    libraries = [p for p in capi.iterdir() if p.suffix == ".dylib" or ".so" in p.suffixes]  # libonnxruntime.so.1.x
+    model = sum((folder / name).stat().st_size for name in model_files.EXPECTED)
+    return model + sum(p.stat().st_size for p in libraries)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
@@ -103,6 +118,7 @@ def main() -> None:
         "processes": process_bench(args.runs, with_binary),
         "model_check": hash_vs_load(max(5, args.runs // 3)),
         "binary_bytes": BINARY.stat().st_size if with_binary else None,
+        "carried_bytes": carried_bytes(),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

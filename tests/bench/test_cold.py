@@ -36,6 +36,11 @@ def test_a_run_splits_into_start_up_parsing_and_phases() -> None:
     assert figures["bg:model"] == 350.0 and figures["wall"] == 1000.0
 
 
+def test_the_floor_has_wall_time_and_memory_and_no_phases() -> None:
+    figures = cold.derived({"wall": 0.5, "maxrss_kib": 300 * 1024, "timings": {}})
+    assert figures == {"wall": 500.0, "peak_rss": 300.0}
+
+
 def test_toy_run_writes_every_case_and_renders(tmp_path: Path) -> None:
     out = tmp_path / "cold.json"
     env = {k: v for k, v in os.environ.items() if k != "MNEMO_TESTONLY_WEAKEN_KDF"}
@@ -51,6 +56,7 @@ def test_toy_run_writes_every_case_and_renders(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text(encoding="utf-8"))
     assert list(result["cases"]) == [
+        cold.FLOOR_CASE,
         "venv: mnemo --version",
         "venv: recall, keyfile",
         "venv: recall, passphrase",
@@ -69,3 +75,9 @@ def test_toy_run_writes_every_case_and_renders(tmp_path: Path) -> None:
     assert table == done.stdout.split("\n", 1)[1].rstrip("\n")  # printed after the build line
     assert "| unlock |" in table and "| model |" in table and "not found" in done.stderr
     assert "background thread saves" in table
+    # The floor (issue 17): timed and measured like the recalls, a model's worth of memory.
+    floor = result["cases"][cold.FLOOR_CASE]["ms"]
+    assert set(floor) == {"wall", "peak_rss"} and floor["wall"]["n"] == 1
+    assert floor["peak_rss"]["median"] > 100  # MiB: onnxruntime and the model, not the launcher's ~10
+    assert keyfile["ms"]["peak_rss"]["median"] > floor["peak_rss"]["median"] / 2
+    assert "| baseline: the floor (wall) |" in table and "| peak RSS × the floor (medians) |" in table
