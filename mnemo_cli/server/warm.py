@@ -89,6 +89,10 @@ class WarmStore:
             self.model_id = spec.id
             self.store.embedder_for(spec).load()
             self.model_state = "loaded"
+            with self._lock:  # a server answers many recalls: their lexical side is ready from the first
+                state = self.store.state()
+                state.many_recalls = True
+                state.lexicon()
         except Exception as e:  # shown by status; a request that embeds loads again and meets it itself
             self.model_error = str(e) or type(e).__name__
             self.model_state = "failed"

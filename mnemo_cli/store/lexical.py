@@ -56,6 +56,7 @@ def coverage(state: IndexState, terms: Sequence[str], keys: Sequence[int]) -> di
 
 
 def _warm(state: IndexState) -> bool:
-    """Whether this recall uses the in-memory index: not on a process's first recall, and never
-    inside a transaction (what the index read there could still be rolled back)."""
-    return state.recalls > 0 and not state.catalog.db.in_transaction
+    """Whether this recall uses the in-memory index: not on a process's first recall unless a
+    server said many will come (`WarmStore`), and never inside a transaction (what the index read
+    there could still be rolled back)."""
+    return (state.recalls > 0 or state.many_recalls) and not state.catalog.db.in_transaction

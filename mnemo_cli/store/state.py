@@ -54,6 +54,9 @@ class IndexState:
         #: Recalls answered from this state: from the second on, the lexical side runs in memory
         #: (`store/lexical.py`).
         self.recalls = 0
+        #: Set by a server that will answer many recalls: the lexical side runs in memory from the
+        #: first one.
+        self.many_recalls = False
         self._lexicon: Lexicon | None = None
 
     # -- loading ----------------------------------------------------------------------------------

@@ -215,3 +215,12 @@ def test_close_waits_for_a_model_load_under_way(path: Path) -> None:
     embedder.release.set()
     closing.join(30)
     assert not closing.is_alive() and warm.model_state == "loaded"
+
+
+def test_the_lexical_index_is_built_with_the_model_and_follows_other_writers(warm: WarmStore, path: Path) -> None:
+    assert warm.wait_for_model(30)
+    state = warm.store.state()
+    assert state.many_recalls and state._lexicon is not None  # built in the background, not by a request
+    memory_id = remember_elsewhere(path, "an okapi at the zoo")
+    assert [hit.memory.id for hit in warm.recall("okapi", mode="lexical").unwrap()] == [memory_id]
+    assert state._lexicon is not None and state._lexicon.catalog is state.catalog
