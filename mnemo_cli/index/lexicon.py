@@ -20,13 +20,15 @@ the same transactions as its rows (keys handed out, memories forgotten): new mem
 when the keys counter moved, removed ones when the forgotten counter did, and neither is read
 while nothing was written on the connection since. It is never asked inside a transaction
 (`store/lexical.py`), so what it read cannot be rolled back under it. Postings are read per term,
-when a query first needs the term, and dropped when a new memory holds it.
+when a query first needs the term, and dropped when a new memory holds it or when the least
+recently used terms exceed `POSTING_BUDGET` entries.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -43,6 +45,9 @@ B = 0.75
 TEXT, TAGS, DATES = 1, 2, 4
 #: Query words whose tokens are remembered; beyond, the memo starts afresh.
 WORD_MEMO = 10_000
+#: Posting entries (a term in a memory: 13 bytes) kept for the terms used most recently; a term
+#: beyond is read from FTS5 again when next asked for. ~26 MB: a few hundred common terms at 100k.
+POSTING_BUDGET = 2_000_000
 
 _SCRATCH = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS temp.lexicon_scratch USING fts5(text, tags, dates, tokenize='{TOKENIZER}');
@@ -64,7 +69,8 @@ class Lexicon:
         self._db.executescript(_SCRATCH)
         self._token_of: dict[str, str | None] = {}
         #: token → (rows, weighted frequency, column bits) of the rows holding it, dead rows included.
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._postings: OrderedDict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        self._posting_entries = 0
         self._keys = np.zeros(0, dtype=np.int64)  # ascending: keys only grow
         self._length = np.zeros(0, dtype=np.float64)
         self._alive = np.zeros(0, dtype=bool)
@@ -134,7 +140,7 @@ class Lexicon:
             return
         new = self._db.execute("SELECT text, tags, dates FROM memories WHERE key > ?", (after_key,)).fetchall()
         for token in self._tokens_of_rows([(text, " ".join(_tags(tags)), dates) for text, tags, dates in new]):
-            self._postings.pop(token, None)
+            self._forget_posting(token)
 
     # -- tokens ---------------------------------------------------------------------------------------
 
@@ -194,12 +200,21 @@ class Lexicon:
             column_bits = (
                 np.bitwise_or.reduceat(bits, starts).astype(np.uint8) if len(starts) else np.zeros(0, np.uint8)
             )
-            self._postings[token] = (rows, frequency, column_bits)
+            self._postings[token] = (rows.astype(np.int32), frequency, column_bits)
+            self._posting_entries += len(rows)
+            while self._posting_entries > POSTING_BUDGET and len(self._postings) > 1:
+                self._forget_posting(next(iter(self._postings)))
+        self._postings.move_to_end(token)
         rows, frequency, column_bits = self._postings[token]
         live = self._alive[rows]
         if live.all():
             return rows, frequency, column_bits
         return rows[live], frequency[live], column_bits[live]
+
+    def _forget_posting(self, token: str) -> None:
+        dropped = self._postings.pop(token, None)
+        if dropped is not None:
+            self._posting_entries -= len(dropped[0])
 
     # -- ranking --------------------------------------------------------------------------------------
 

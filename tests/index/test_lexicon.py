@@ -120,3 +120,16 @@ def test_filters_pick_the_allowed_rows() -> None:
     expected = catalog.lexical("tomato", 10, ["home"])
     assert lexicon.rank(["tomato"], 10, lambda: allowed, set()) == expected
     assert {key for key, _ in expected} == set(allowed)
+
+
+def test_postings_beyond_the_budget_are_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mnemo_cli.index import lexicon as lexicon_module
+
+    monkeypatch.setattr(lexicon_module, "POSTING_BUDGET", 3)
+    catalog = Catalog()
+    for n in range(4):
+        add(catalog, memory(n, "tomato garden lisbon", [], 1 + n, 1))
+    lexicon = Lexicon(catalog)
+    for words in (["tomato"], ["garden"], ["lisbon"], ["tomato", "garden"]):
+        assert lexicon_ranking(lexicon, catalog, words, 10) == fts_ranking(catalog, words, 10)
+        assert lexicon._posting_entries <= 4 and len(lexicon._postings) == 1
