@@ -39,7 +39,7 @@ class IndexState:
         self._vectors: Vectors | None = None
         #: The vector index as snapshot bytes, and vectors replayed since, not yet in `_vectors`:
         #: commands that never search (list, show, export) never load usearch or numpy.
-        self._vector_bytes: bytes | None = None
+        self._vector_bytes: bytes | memoryview | None = None
         self._pending_keys: list[int] = []
         self._pending_blobs: list[bytes] = []
         self._pending_removals: list[int] = []
@@ -85,7 +85,7 @@ class IndexState:
         self._catch_up(locked=locked)
         self.loaded_from = "rebuilt"
 
-    def _reset(self, catalog: Catalog, vector_bytes: bytes | None, model: ModelSpec) -> None:
+    def _reset(self, catalog: Catalog, vector_bytes: bytes | memoryview | None, model: ModelSpec) -> None:
         self.catalog = catalog
         self.model = model
         self._vectors = None
