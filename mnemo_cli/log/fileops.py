@@ -35,6 +35,7 @@ from mnemo_cli import testonly
 from mnemo_cli.errors import StorageIOError
 from mnemo_cli.log.fileread import file_size as file_size
 from mnemo_cli.log.fileread import io_error as _io_error
+from mnemo_cli.log.fileread import keep_only as keep_only
 from mnemo_cli.log.fileread import open_read as open_read
 from mnemo_cli.log.fileread import pread as pread
 from mnemo_cli.log.fileread import read_file as read_file

@@ -46,7 +46,7 @@ def read_private(path: Path) -> memoryview:
     try:
         with open(path, "rb", buffering=0) as f:
             size = os.fstat(f.fileno()).st_size
-            memory = mmap.mmap(-1, max(1, size))  # a mapping cannot be empty
+            memory = mmap.mmap(-1, max(1, size), flags=mmap.MAP_PRIVATE)  # not shared: see keep_only
             with contextlib.suppress(AttributeError, OSError):  # no huge pages here: small ones do
                 memory.madvise(mmap.MADV_HUGEPAGE)
             view, got = memoryview(memory)[:size], 0
@@ -57,6 +57,24 @@ def read_private(path: Path) -> memoryview:
         raise
     except OSError as e:
         raise io_error("read", path, e) from None
+
+
+def keep_only(view: bytes | memoryview) -> None:
+    """Give the pages of a `read_private` mapping that lie wholly outside `view` back to the OS (they
+    read as zeros after): the caller needs nothing else of it. Any other buffer is left alone."""
+    import ctypes
+    import mmap
+
+    if not isinstance(view, memoryview) or not isinstance(view.obj, mmap.mmap) or view.readonly or not len(view):
+        return
+    memory = view.obj
+    start = ctypes.addressof(ctypes.c_char.from_buffer(view)) - ctypes.addressof(ctypes.c_char.from_buffer(memory))
+    first, after = start // mmap.PAGESIZE * mmap.PAGESIZE, -(-(start + view.nbytes) // mmap.PAGESIZE) * mmap.PAGESIZE
+    with contextlib.suppress(AttributeError, OSError):  # only memory use is at stake
+        if first:
+            memory.madvise(mmap.MADV_DONTNEED, 0, first)
+        if after < len(memory):
+            memory.madvise(mmap.MADV_DONTNEED, after, len(memory) - after)
 
 
 def open_read(path: Path) -> int:

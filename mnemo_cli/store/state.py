@@ -15,7 +15,7 @@ from mnemo_cli.errors import IntegrityError, ModelError, UnsupportedFormat
 from mnemo_cli.index import snapshot as payload_codec
 from mnemo_cli.index.catalog import Catalog
 from mnemo_cli.index.vectors import Vectors
-from mnemo_cli.log import snapshot_file
+from mnemo_cli.log import fileops, snapshot_file
 from mnemo_cli.log.frames import ChainPoint
 from mnemo_cli.log.journal import GenerationChanged, Journal
 from mnemo_cli.memories import Link, Memory
@@ -65,6 +65,7 @@ class IndexState:
                 if snap.gen != head.gen or snap.point.frames != frames:
                     continue
                 payload = payload_codec.decode(snap.payload)
+                fileops.keep_only(payload.vectors)  # the rest of the plaintext is SQLite's now, or padding
                 model = ModelSpec.from_json(payload.model)
                 if payload.dimension != model.dimension:
                     continue
