@@ -35,7 +35,8 @@ class IndexState:
         #: The model every vector comes from: the built-in one unless the generation starts with a
         #: `model` record (`reindex`). One generation never mixes two.
         self.model: ModelSpec = EMBEDDED
-        self.catalog = Catalog()
+        #: Set by `load` (an empty catalog's schema costs ~5 ms, a snapshot's replaces it anyway).
+        self.catalog: Catalog
         self._vectors: Vectors | None = None
         #: The vector index as snapshot bytes, and vectors replayed since, not yet in `_vectors`:
         #: commands that never search (list, show, export) never load usearch or numpy.

@@ -194,3 +194,21 @@ def test_a_snapshot_is_used_where_it_was_decrypted_and_still_takes_changes(tmp_p
         assert state.vectors._viewed is None
         after = [[hit.memory.id for hit in store.recall(q, k=5)] for q in QUERIES]
     assert answers(path)[1] == after == rebuilt_answers(path, tmp_path)
+
+
+def test_opening_from_a_snapshot_builds_no_empty_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mnemo_cli.store import state as state_module
+
+    path = populated(tmp_path / "s")
+    made: list[object] = []
+    real = state_module.Catalog
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, connection: object = None) -> None:
+            made.append(connection)
+            super().__init__(connection)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(state_module, "Catalog", Counting)
+    with Store.open(path, KEY) as store:
+        assert store.state().loaded_from == "snapshot"
+    assert made == []  # the snapshot's catalog comes from Catalog.deserialize (of the real class)
