@@ -51,10 +51,9 @@ def open_in_place(key: bytes, buffer: bytearray | memoryview, aad: bytes) -> mem
     one for the result; this calls the same libsodium function through PyNaCl's own cffi module.
     libsodium checks the tag over the whole ciphertext before it XORs the key stream in, so the
     output may be the input (`crypto_aead_xchacha20poly1305_ietf_decrypt_detached`, which zeroes
-    the output on a mismatch). cffi releases the GIL for the call.
+    the output on a mismatch). cffi releases the GIL for the call. Should a PyNaCl lack that module,
+    the copying path gives the same result.
     """
-    from nacl._sodium import ffi, lib
-
     view = memoryview(buffer).cast("B")
     if view.readonly:
         raise TypeError("open_in_place needs a writable buffer")
@@ -62,6 +61,12 @@ def open_in_place(key: bytes, buffer: bytearray | memoryview, aad: bytes) -> mem
         raise TagMismatch("sealed message too short")
     if len(key) != KEY_BYTES:
         raise TypeError(f"key must be {KEY_BYTES} bytes")
+    try:
+        from nacl._sodium import ffi, lib
+    except ImportError:  # a PyNaCl without its private module: the same result, through copies
+        plain = open_sealed(key, view.tobytes(), aad)
+        view[NONCE_BYTES : NONCE_BYTES + len(plain)] = plain
+        return view[NONCE_BYTES : len(view) - TAG_BYTES]
     nonce = bytes(view[:NONCE_BYTES])
     start = ffi.from_buffer(view, require_writable=True) + NONCE_BYTES
     length = len(view) - NONCE_BYTES

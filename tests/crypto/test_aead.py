@@ -46,3 +46,14 @@ def test_open_in_place_needs_writable_memory_and_a_whole_key() -> None:
         aead.open_in_place(KEY, memoryview(sealed), b"")
     with pytest.raises(TypeError):
         aead.open_in_place(KEY[:16], bytearray(sealed), b"")
+
+
+def test_open_in_place_without_pynacls_private_module_gives_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    sealed = aead.seal(KEY, b"secret payload", b"ad")
+    monkeypatch.setitem(sys.modules, "nacl._sodium", None)  # importing it now raises ImportError
+    buffer = bytearray(sealed)
+    assert aead.open_in_place(KEY, buffer, b"ad") == b"secret payload"
+    with pytest.raises(aead.TagMismatch):
+        aead.open_in_place(KEY, bytearray(sealed), b"other")
