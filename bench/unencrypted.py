@@ -1,7 +1,7 @@
 """Bench only: the same engine with its encryption taken out, to measure what encryption costs.
 
-`install()` replaces `mnemo_cli.crypto.aead.seal` and `open_sealed` (the one cipher every log
-frame, HEAD, index snapshot and key slot goes through) with a pass-through of identical layout:
+`install()` replaces `mnemo_cli.crypto.aead.seal`, `open_sealed` and `open_in_place` (the one
+cipher every log frame, HEAD, index snapshot and key slot goes through) with a pass-through of identical layout:
 24 zero bytes where the nonce goes, the plaintext, 16 zero bytes where the tag goes. File sizes stay
 the same and only the cipher's work (and the random nonces) disappears; key derivation, keyed ids
 and PADMÉ padding stay. Nothing is authenticated any more, so a store written this way must never
@@ -29,6 +29,15 @@ def _open(key: bytes, sealed: bytes, aad: bytes) -> bytes:
     return bytes(sealed[_NONCE:-_TAG])
 
 
+def _open_in_place(key: bytes, buffer: bytearray | memoryview, aad: bytes) -> memoryview:
+    from mnemo_cli.crypto import aead
+
+    view = memoryview(buffer).cast("B")
+    if len(view) < _NONCE + _TAG:
+        raise aead.TagMismatch("sealed message too short")
+    return view[_NONCE : len(view) - _TAG]
+
+
 def install() -> None:
     """Switch this process to the pass-through. Refuses if any mnemo_cli module holds its own
     reference to the real functions (a `from ... import seal` the patch would not reach)."""
@@ -37,7 +46,7 @@ def install() -> None:
 
     if aead.NONCE_BYTES != _NONCE or aead.TAG_BYTES != _TAG:
         raise RuntimeError("the cipher's layout changed: update bench/unencrypted.py")
-    real = {aead.seal, aead.open_sealed}
+    real = {aead.seal, aead.open_sealed, aead.open_in_place}
     for name, module in list(sys.modules.items()):
         if name.startswith("mnemo_cli") and module is not aead:
             held = [attr for attr, value in vars(module).items() if any(value is f for f in real)]
@@ -45,6 +54,7 @@ def install() -> None:
                 raise RuntimeError(f"{name} binds {', '.join(held)} by name: patch it there too")
     aead.seal = _seal
     aead.open_sealed = _open
+    aead.open_in_place = _open_in_place
 
 
 def installed() -> bool:

@@ -35,11 +35,18 @@ def pad(body: bytes) -> bytes:
 
 
 def unpad(padded: bytes) -> bytes:
+    return bytes(unpad_view(memoryview(padded)))
+
+
+def unpad_view(padded: memoryview) -> memoryview:
+    """`unpad` without copying: the body as a view of `padded` (an index snapshot's is ~100 MB)."""
+    padded = padded.cast("B")
     if len(padded) < 4:
         raise PaddingError("padded plaintext shorter than its length field")
     (body_len,) = struct.unpack_from("<I", padded)
     if 4 + body_len > len(padded) or padded_size(body_len) != len(padded):
         raise PaddingError("length field does not match the padded size")
-    if any(padded[4 + body_len :]):
+    padding = padded[4 + body_len :].tobytes()  # at most 12% of it; `any()` took ~30 ns a byte
+    if padding.count(0) != len(padding):
         raise PaddingError("non-zero padding")
-    return bytes(padded[4 : 4 + body_len])
+    return padded[4 : 4 + body_len]

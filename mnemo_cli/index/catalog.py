@@ -78,7 +78,8 @@ class Catalog(SessionQueries):
         return self.db.serialize()
 
     @classmethod
-    def deserialize(cls, data: bytes) -> Catalog:
+    def deserialize(cls, data: bytes | memoryview) -> Catalog:
+        """A catalog from `serialize`'s bytes, which SQLite copies (a view of them is enough)."""
         connection = sqlite3.connect(":memory:", check_same_thread=False)
         connection.deserialize(data)
         return cls(connection)

@@ -31,8 +31,9 @@ class BadPayload(Exception):
 @dataclass
 class Payload:
     catalog: Catalog
-    #: The vector index still as bytes (deserialised only by commands that search).
-    vectors: bytes
+    #: The vector index still as bytes, a view of the snapshot's decrypted memory when read
+    #: (deserialised only by commands that search).
+    vectors: bytes | memoryview
     #: The spec of the model the vectors come from, as JSON (the store layer checks it).
     model: dict[str, Any]
     dimension: int
@@ -57,12 +58,14 @@ def encode(catalog: Catalog, vectors: Vectors, model: dict[str, Any]) -> bytes:
     )
 
 
-def decode(payload: bytes) -> Payload:
-    """The catalog, the vector index as bytes, and the model they were made with."""
+def decode(payload: bytes | memoryview) -> Payload:
+    """The catalog, the vector index as bytes, and the model they were made with. Nothing large is
+    copied here but the catalog, which SQLite copies into memory of its own."""
+    payload = memoryview(payload).cast("B")
     try:
         (meta_len,) = _U32.unpack_from(payload, 0)
         offset = _U32.size
-        meta = json.loads(payload[offset : offset + meta_len])
+        meta = json.loads(payload[offset : offset + meta_len].tobytes())
         offset += meta_len
         (catalog_len,) = _U64.unpack_from(payload, offset)
         offset += _U64.size
@@ -86,4 +89,4 @@ def decode(payload: bytes) -> Payload:
         raise BadPayload(f"cannot load: {e}") from None
     if catalog.count() != meta.get("count"):
         raise BadPayload("counts do not match")
-    return Payload(catalog, bytes(vector_bytes), model, dimension)
+    return Payload(catalog, vector_bytes, model, dimension)

@@ -3,6 +3,10 @@
 usearch is never given a path (with one, it would write the vectors in the clear); it is saved to
 and restored from bytes that go into the encrypted snapshot. Imported lazily: only commands that
 search or add vectors pay for usearch and numpy.
+
+A restored index is a usearch *view* of the snapshot's decrypted bytes: nothing is copied or
+rebuilt, so a search can start at once (restoring 100k vectors by copying took ~100 ms). A view
+cannot change, so the first `add` or `remove` loads a copy of its own and lets the bytes go.
 """
 
 from __future__ import annotations
@@ -28,14 +32,24 @@ def _usearch_index_class() -> Any:
 
 
 class Vectors:
-    def __init__(self, dimension: int, index: Any = None) -> None:
-        """An empty index of `dimension`-d vectors, or one wrapping a restored usearch `index`."""
+    def __init__(self, dimension: int, index: Any = None, viewed: bytes | memoryview | None = None) -> None:
+        """An empty index of `dimension`-d vectors, or one wrapping a restored usearch `index`
+        (a view of the bytes `viewed`, which must then live as long as it)."""
         if index is None:
             index = _usearch_index_class()(ndim=dimension, metric="cos", dtype="f16")
         elif index.ndim != dimension:
             raise ValueError(f"the vector index holds {index.ndim}-d vectors, not {dimension}-d")
         self.dimension = dimension
         self._index = index
+        self._viewed = viewed
+
+    def _writable(self) -> Any:
+        """The usearch index, made a copy of its own first if it is a view."""
+        if self._viewed is not None:
+            loaded = _usearch_index_class().restore(self._viewed)
+            self._index.reset()  # the view lets go of the bytes before they go
+            self._index, self._viewed = loaded, None
+        return self._index
 
     def __len__(self) -> int:
         return len(self._index)
@@ -44,7 +58,7 @@ class Vectors:
         import numpy as np
 
         if len(keys):
-            self._index.add(np.asarray(keys, dtype=np.uint64), vectors.astype(np.float32, copy=False))
+            self._writable().add(np.asarray(keys, dtype=np.uint64), vectors.astype(np.float32, copy=False))
 
     def get(self, keys: Sequence[int]) -> np.ndarray:
         """The stored vectors of `keys` (as stored: f16 precision), float32 rows."""
@@ -55,7 +69,7 @@ class Vectors:
     def remove(self, keys: Sequence[int]) -> None:
         import numpy as np
 
-        self._index.remove(np.asarray(keys, dtype=np.uint64))
+        self._writable().remove(np.asarray(keys, dtype=np.uint64))
 
     def exact_all(self, query: np.ndarray, count: int) -> list[tuple[int, float]]:
         """Exact cosine ranking over every vector (usearch's brute force on the stored f16 rows), for
@@ -91,6 +105,13 @@ class Vectors:
         return bytes(self._index.save())
 
     @classmethod
-    def deserialize(cls, data: bytes, dimension: int) -> Vectors:
-        """The index saved by `serialize`; ValueError if it does not hold `dimension`-d vectors."""
-        return cls(dimension, _usearch_index_class().restore(bytearray(data)))
+    def deserialize(cls, data: bytes | memoryview, dimension: int) -> Vectors:
+        """A view of the index saved by `serialize` (`data` is kept, not copied); ValueError if it
+        does not hold `dimension`-d vectors or does not parse."""
+        try:
+            index = _usearch_index_class().restore(data, view=True)
+        except (RuntimeError, ValueError) as e:  # what usearch raises for a buffer it cannot parse
+            raise ValueError(str(e)) from None
+        if index is None:
+            raise ValueError("not a usearch index")
+        return cls(dimension, index, data)

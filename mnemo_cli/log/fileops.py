@@ -18,6 +18,7 @@ src), ("unlink", file, None), ("mkdir", dir, None), ("rmdir", dir, None), ("fsyn
 None). `tests/reliability/power.py` keeps from these what a disk would have made durable.
 
 OS errors on mutating calls become `StorageIOError` (exit 8) naming the operation and the file.
+Reads (never counted) live in `fileread.py` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ from pathlib import Path
 
 from mnemo_cli import testonly
 from mnemo_cli.errors import StorageIOError
+from mnemo_cli.log.fileread import file_size as file_size
+from mnemo_cli.log.fileread import io_error as _io_error
+from mnemo_cli.log.fileread import keep_only as keep_only
+from mnemo_cli.log.fileread import open_read as open_read
+from mnemo_cli.log.fileread import pread as pread
+from mnemo_cli.log.fileread import read_file as read_file
+from mnemo_cli.log.fileread import read_private as read_private
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -120,12 +128,6 @@ def _mutating(op: str, path: object) -> None:
     if fault.action == "crash":
         raise SimulatedCrash(f"crash before {op} {path} (mutating call {_calls})")
     raise OSError(fault.errno, os.strerror(fault.errno), str(path))
-
-
-def _io_error(op: str, path: object, e: OSError) -> StorageIOError:
-    error = StorageIOError(f"cannot {op} {path}: {e.strerror or e}")
-    error.errno = e.errno  # type: ignore[attr-defined]
-    return error
 
 
 # -- mutating calls ---------------------------------------------------------------------------
@@ -422,27 +424,7 @@ def _not_a_folder(path: Path, blocker: Path, e: OSError) -> StorageIOError:
     return error
 
 
-# -- reading ------------------------------------------------------------------------------------
-
-
-def read_file(path: Path) -> bytes:
-    """The whole file; FileNotFoundError passes through (callers know what a missing file means)."""
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise
-    except OSError as e:
-        raise _io_error("read", path, e) from None
-
-
-def open_read(path: Path) -> int:
-    try:
-        return os.open(path, os.O_RDONLY | _O_CLOEXEC)
-    except FileNotFoundError:
-        raise
-    except OSError as e:
-        raise _io_error("open", path, e) from None
+# -- opening for writing -------------------------------------------------------------------------
 
 
 #: What opening a file for writing fails with where the store cannot be written.
@@ -479,22 +461,3 @@ def open_append(path: Path) -> int:
         raise
     except OSError as e:
         raise _io_error("open", path, e) from None
-
-
-def pread(fd: int, size: int, offset: int, path: object) -> bytes:
-    chunks = []
-    try:
-        while size > 0:
-            chunk = os.pread(fd, min(size, 1 << 24), offset)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size -= len(chunk)
-            offset += len(chunk)
-    except OSError as e:
-        raise _io_error("read", path, e) from None
-    return b"".join(chunks)
-
-
-def file_size(fd: int) -> int:
-    return os.fstat(fd).st_size

@@ -16,7 +16,7 @@ from mnemo_cli.index import snapshot as payload_codec
 from mnemo_cli.index.catalog import Catalog
 from mnemo_cli.index.lexicon import Lexicon
 from mnemo_cli.index.vectors import Vectors
-from mnemo_cli.log import snapshot_file
+from mnemo_cli.log import fileops, snapshot_file
 from mnemo_cli.log.frames import ChainPoint
 from mnemo_cli.log.journal import GenerationChanged, Journal
 from mnemo_cli.memories import Link, Memory
@@ -36,11 +36,12 @@ class IndexState:
         #: The model every vector comes from: the built-in one unless the generation starts with a
         #: `model` record (`reindex`). One generation never mixes two.
         self.model: ModelSpec = EMBEDDED
-        self.catalog = Catalog()
+        #: Set by `load` (an empty catalog's schema costs ~5 ms, a snapshot's replaces it anyway).
+        self.catalog: Catalog
         self._vectors: Vectors | None = None
         #: The vector index as snapshot bytes, and vectors replayed since, not yet in `_vectors`:
         #: commands that never search (list, show, export) never load usearch or numpy.
-        self._vector_bytes: bytes | None = None
+        self._vector_bytes: bytes | memoryview | None = None
         self._pending_keys: list[int] = []
         self._pending_blobs: list[bytes] = []
         self._pending_removals: list[int] = []
@@ -73,6 +74,7 @@ class IndexState:
                 if snap.gen != head.gen or snap.point.frames != frames:
                     continue
                 payload = payload_codec.decode(snap.payload)
+                fileops.keep_only(payload.vectors)  # the rest of the plaintext is SQLite's now, or padding
                 model = ModelSpec.from_json(payload.model)
                 if payload.dimension != model.dimension:
                     continue
@@ -93,7 +95,7 @@ class IndexState:
         self._catch_up(locked=locked)
         self.loaded_from = "rebuilt"
 
-    def _reset(self, catalog: Catalog, vector_bytes: bytes | None, model: ModelSpec) -> None:
+    def _reset(self, catalog: Catalog, vector_bytes: bytes | memoryview | None, model: ModelSpec) -> None:
         self.catalog = catalog
         self.model = model
         self._vectors = None

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from mnemo_cli.crypto.padding import FLOOR, PaddingError, pad, padded_size, padme, unpad
+from mnemo_cli.crypto.padding import FLOOR, PaddingError, pad, padded_size, padme, unpad, unpad_view
 
 
 @given(st.binary(max_size=5000))
@@ -48,3 +48,25 @@ def test_unpad_rejects_a_length_field_that_does_not_fit(body: bytes, length: int
     padded[:4] = length.to_bytes(4, "little")
     with pytest.raises(PaddingError):
         unpad(bytes(padded))
+
+
+@given(st.binary(max_size=3000))
+@example(bytes(252))
+def test_unpad_view_is_unpad_without_a_copy(body: bytes) -> None:
+    padded = bytearray(pad(body))
+    view = unpad_view(memoryview(padded))
+    assert view == unpad(bytes(padded)) == body
+    assert view.obj is padded
+
+
+@given(st.binary(max_size=600), st.integers(min_value=0), st.integers(min_value=1, max_value=255))
+def test_unpad_view_rejects_what_unpad_rejects(body: bytes, where: int, value: int) -> None:
+    padded = bytearray(pad(body))
+    padded[where % len(padded)] ^= value
+    try:
+        expected = unpad(bytes(padded))
+    except PaddingError:
+        with pytest.raises(PaddingError):
+            unpad_view(memoryview(padded))
+    else:
+        assert unpad_view(memoryview(padded)) == expected

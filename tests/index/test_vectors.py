@@ -53,3 +53,35 @@ def test_exact_all_after_removal_and_beyond_the_count(data: tuple[Vectors, np.nd
     assert int(keys[7]) not in {key for key, _ in vectors.exact_all(query, 3000)}
     assert len(vectors.exact_all(query, 10_000)) == 2999
     assert Vectors(DIMENSION).exact_all(query, 5) == [] and vectors.exact_all(query, 0) == []
+
+
+def test_deserialize_views_the_bytes_and_copies_them_before_a_change(
+    data: tuple[Vectors, np.ndarray, np.ndarray],
+) -> None:
+    vectors, keys, rows = data
+    saved = bytearray(vectors.serialize())
+    restored = Vectors.deserialize(memoryview(saved)[:], DIMENSION)
+    assert restored._viewed is not None  # a view: nothing copied
+    for query in rows[:5]:
+        assert restored.exact_all(query, 10) == vectors.exact_all(query, 10)
+        assert restored.search(query, 10) == vectors.search(query, 10)
+    assert np.array_equal(restored.get([int(keys[3])]), vectors.get([int(keys[3])]))
+    assert restored.serialize() == bytes(saved)
+    restored.remove([int(keys[0])])
+    restored.add([99_999], rows[:1])
+    assert restored._viewed is None and len(restored) == len(vectors)
+    saved[:] = bytes(len(saved))  # the copy no longer needs the bytes it came from
+    assert restored.exact_all(rows[0], 1)[0][0] == 99_999
+    assert int(keys[0]) not in {key for key, _ in restored.exact_all(rows[0], 3000)}
+
+
+@pytest.mark.parametrize("cut", [1, 100])
+def test_deserialize_refuses_bytes_that_are_not_an_index(
+    data: tuple[Vectors, np.ndarray, np.ndarray], cut: int
+) -> None:
+    vectors, _keys, _rows = data
+    for bad in (b"", b"not an index at all" * 20, vectors.serialize()[:-cut]):
+        with pytest.raises(ValueError):
+            Vectors.deserialize(bad, DIMENSION)
+    with pytest.raises(ValueError):
+        Vectors.deserialize(vectors.serialize(), DIMENSION + 1)

@@ -76,7 +76,7 @@ def plaintexts(root: Path, keys: Iterable[bytes], store_id: bytes) -> Iterator[t
                 payload = snapshot_file.read(path, key, store_id).payload
             except snapshot_file.BadSnapshot:
                 continue
-            yield path, payload
+            yield path, bytes(payload)  # a view: `needle in` a memoryview compares ints, never finds bytes
 
 
 def texts_found(root: Path, keys: Iterable[bytes], store_id: bytes, texts: Iterable[str]) -> list[str]:

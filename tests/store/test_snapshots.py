@@ -176,3 +176,39 @@ def test_verify_reports_the_snapshot_and_deep_compares_it_with_the_log(tmp_path:
         report = store.verify(deep=True)  # the damaged newest is reported; loading falls back
         assert report.snapshot.startswith("damaged")
         assert any("unusable" in note for note in report.notes)
+
+
+def test_a_snapshot_is_used_where_it_was_decrypted_and_still_takes_changes(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    Store.create(path, [KEY]).close()
+    with Store.open(path, KEY) as store:  # 8 memories: the snapshot covers them all, no tail
+        store.remember_many([NewMemory(text=f"memory number {i}: {QUERIES[i % 4]}") for i in range(8)])
+    with Store.open(path, KEY) as store:
+        state = store.state()
+        assert state.loaded_from == "snapshot" and state.tail_frames() == 0
+        assert isinstance(state._vector_bytes, memoryview)  # no copy of the vectors at open
+        store.recall("garden tomatoes", k=3)
+        assert state.vectors._viewed is not None  # searched where they lie
+        store.remember("a new memory about garden tomatoes")  # the view becomes a copy of its own
+        store.forget([store.recall("train to Porto", k=1)[0].memory.id])
+        assert state.vectors._viewed is None
+        after = [[hit.memory.id for hit in store.recall(q, k=5)] for q in QUERIES]
+    assert answers(path)[1] == after == rebuilt_answers(path, tmp_path)
+
+
+def test_opening_from_a_snapshot_builds_no_empty_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mnemo_cli.store import state as state_module
+
+    path = populated(tmp_path / "s")
+    made: list[object] = []
+    real = state_module.Catalog
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, connection: object = None) -> None:
+            made.append(connection)
+            super().__init__(connection)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(state_module, "Catalog", Counting)
+    with Store.open(path, KEY) as store:
+        assert store.state().loaded_from == "snapshot"
+    assert made == []  # the snapshot's catalog comes from Catalog.deserialize (of the real class)
