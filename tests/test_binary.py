@@ -50,7 +50,7 @@ def test_doctor_embeds_with_the_bundled_model(tmp_path: Path) -> None:
     assert report["frozen"] is True
     assert report["model"]["dimension"] == 384
     assert report["model"]["sha256"] == model_files.EXPECTED["model.onnx"][0]
-    assert report["versions"]["fastembed"] == "0.9.1"
+    assert report["versions"]["fastembed"] == "not installed"  # left out: build.spec
     # The model came from inside the binary, not from a cache folder or the repository.
     assert "/mnemo_cli/embed/model" in report["model"]["path"]
     assert not report["model"]["path"].startswith(str(Path(__file__).parent.parent))
@@ -117,3 +117,16 @@ def test_the_test_switches_are_ignored(tmp_path: Path) -> None:
     assert slot["weak"] is False and slot["kdf"]["memory_kib"] == 64 * 1024
     listed = run_binary(tmp_path, "key", "list")
     assert listed.returncode == 0 and listed.stderr == ""
+
+
+def test_other_models_are_refused_in_one_line(tmp_path: Path) -> None:
+    # fastembed is left out of the binary: a model folder or a fastembed name gets one line, no traceback.
+    from tests.embed.tiny_model import build_tiny_model
+
+    env = {"MNEMO_PASSPHRASE": "frozen"}
+    assert run_binary(tmp_path, "init", env=env).returncode == 0
+    for model in (str(build_tiny_model(tmp_path / "tiny")), "BAAI/bge-small-en-v1.5"):
+        done = run_binary(tmp_path, "reindex", "--model", model, env=env)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.splitlines()[0] == "mnemo: error: this mnemo binary runs only its embedded model"
+        assert "Traceback" not in done.stderr
