@@ -47,7 +47,8 @@ def startup_tables(result: dict) -> str:
     if result.get("binary_bytes"):
         rows += [
             "",
-            f"One-file binary `dist/mnemo`: {result['binary_bytes'] / 1e6:.0f} MB (archive stored uncompressed).",
+            f"One-file binary `dist/mnemo`: {result['binary_bytes'] / 1e6:.0f} MB (archive stored uncompressed, "
+            "runtime appended xz-compressed).",
         ]
     rows += ["", "| model check, in-process | median | share of one model load |", "| --- | ---: | ---: |"]
     for name, row in result["model_check"].items():

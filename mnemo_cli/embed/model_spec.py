@@ -160,6 +160,9 @@ def resolve(arg: str) -> ModelSpec:
         return folder_spec(path)
     if path.exists():
         raise ModelError(f"{arg} is a file; give the folder that holds model.onnx")
+    # A path is no fastembed name: said before asking fastembed, which the binary does not carry.
+    if arg.startswith(("/", ".", "~")) or arg.endswith("/") or "\\" in arg:
+        raise ModelError(f"model folder not found: {arg}", hint=_NAME_HINT)
     name = arg.removeprefix(FASTEMBED_PREFIX)
     known = fastembed_models()
     canonical = {n.lower(): n for n in known}.get(name.lower())
@@ -167,8 +170,6 @@ def resolve(arg: str) -> ModelSpec:
         return ModelSpec(
             id=FASTEMBED_PREFIX + canonical, kind="fastembed", location=canonical, dimension=known[canonical]
         )
-    if arg.startswith(("/", ".", "~")) or arg.endswith("/") or "\\" in arg:
-        raise ModelError(f"model folder not found: {arg}", hint=_NAME_HINT)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     suggestion = f" (did you mean {', '.join(close)}?)" if close else ""
     raise ModelError(f"unknown model {arg!r}: not a folder, nor a model fastembed knows{suggestion}", hint=_NAME_HINT)

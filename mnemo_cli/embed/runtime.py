@@ -1,6 +1,6 @@
 """The model libraries' runtime: quiet them, import them, and word their errors in one line.
 
-A leaf of `mnemo_cli.embed`: it imports nothing else from the package, so `embedder`,
+A leaf of `mnemo_cli.embed`: it imports nothing else from the package but its errors, so `embedder`,
 `folder_model` and `model_spec` all use it without importing each other back. The libraries
 themselves (onnxruntime, numpy, tokenizers, loguru under fastembed) are imported inside the
 functions, never when this module is imported.
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
+
+from mnemo_cli.errors import ModelError
 
 
 def quiet_runtime() -> None:
@@ -19,9 +22,21 @@ def quiet_runtime() -> None:
     ~/.cache/Microsoft/DeveloperTools on first use, for its telemetry; `ORT_DISABLE_TELEMETRY`
     must be set before it is imported. fastembed logs failed cache lookups and download retries
     with loguru on stderr, where mnemo's errors are one line each.
+
+    Every path to fastembed comes through here, so this is also where the one-file binary, which
+    carries only the embedded model (fastembed and the image and hub libraries it imports are
+    left out: build.spec), says so in one line.
     """
     quiet_runtime_env()
-    from loguru import logger
+    try:
+        from loguru import logger
+    except ImportError:
+        if not getattr(sys, "frozen", False):
+            raise
+        raise ModelError(
+            "this mnemo binary runs only its embedded model",
+            hint="for model folders and fastembed models, run mnemo from a Python install (`make install`)",
+        ) from None
 
     logger.disable("fastembed")
 

@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mnemo_cli import __version__
+from mnemo_cli import __version__, frozen_runtime
 from mnemo_cli.embed import model_files
 from mnemo_cli.errors import MnemoError, ModelError
 from mnemo_cli.store.location import store_path
@@ -53,6 +53,8 @@ class DoctorReport:
     frozen: bool
     store_path: Path
     store_exists: bool
+    #: Where the model's libraries come from: the venv, or the binary's unpacked runtime.
+    runtime: dict[str, str] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
@@ -83,6 +85,10 @@ def diagnose() -> DoctorReport:
         versions=_versions(),
     )
     report.model = {"name": model_files.MODEL_NAME, "id": model_files.MODEL_ID}
+    try:
+        report.runtime = frozen_runtime.describe()
+    except MnemoError as e:  # the binary's runtime cannot be unpacked: the model checks fail the same way
+        report.fail("runtime", e)
     folder = _check_model_files(report)
     if folder is not None:
         _check_embedding(report)

@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import from_template
-from tests.conftest import mnemo, run_mnemo
+from tests.conftest import BINARY, mnemo, run_mnemo
 from tests.embed.tiny_model import TINY_DIMENSION, build_tiny_model
 
+# The one-file binary leaves fastembed out and runs only its embedded model (tests/test_binary.py).
+needs_fastembed = pytest.mark.skipif(bool(BINARY), reason="the one-file binary runs only the embedded model")
+ONLY_EMBEDDED = "mnemo: error: this mnemo binary runs only its embedded model"
 PASSPHRASE = "reindex tests"
 TEXTS = ["the cat sleeps on the sofa", "buy milk and eggs on the way home", "the dentist is on friday"]
 
@@ -35,6 +38,7 @@ def ok(*args: str) -> str:
     return done.stdout
 
 
+@needs_fastembed
 def test_reindex_to_a_folder_and_back(store: Path, model_dir: Path) -> None:
     result = json.loads(ok("reindex", "--model", str(model_dir), "--json"))
     assert result["changed"] and result["memories"] == 3
@@ -58,6 +62,7 @@ def test_reindex_to_a_folder_and_back(store: Path, model_dir: Path) -> None:
     assert hits[0]["text"] == "the cat sleeps on the sofa"
 
 
+@needs_fastembed
 def test_a_changed_model_folder_is_refused(store: Path, tmp_path: Path) -> None:
     folder = build_tiny_model(tmp_path / "model")
     ok("reindex", "--model", str(folder))
@@ -74,7 +79,7 @@ def test_a_changed_model_folder_is_refused(store: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("model", "message"),
     [
-        ("no-such-model-anywhere", "mnemo: error: unknown model 'no-such-model-anywhere'"),
+        ("no-such-model-anywhere", ONLY_EMBEDDED if BINARY else "mnemo: error: unknown model 'no-such-model-anywhere'"),
         ("./missing-folder", "mnemo: error: model folder not found: ./missing-folder"),
     ],
 )
