@@ -58,7 +58,7 @@ binary: dev
 
 # The frozen binary's own tests, then the CLI end-to-end tests again against the binary.
 smoke: binary
-	HF_HUB_OFFLINE=1 MNEMO_BINARY=$(CURDIR)/dist/mnemo $(BIN)/python -m pytest tests/test_binary.py tests/cli
+	HF_HUB_OFFLINE=1 MNEMO_BINARY=$(CURDIR)/dist/mnemo $(BIN)/python -m pytest -n 2 tests/test_binary.py tests/cli
 
 # The binary is rebuilt first: the benchmarks time it beside the venv, and a stale one lies. The last
 # step prints the goals of issue 17 and fails when a figure went the wrong way against the start.
