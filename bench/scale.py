@@ -86,7 +86,9 @@ def run(plan: Plan, work: Path) -> dict:
         matrix = corpus.vectors(sizes[-1])
         real = shared()
         real.load()
-        given = GivenVectors({q: real.embed_query(q) for q in texts}, real.model_id, real.dimension)
+        # Recall embeds a question without its time words ("... in May"): both texts are given.
+        asked = {text for q in texts for text in (q, _embedded_text(q))}
+        given = GivenVectors({text: real.embed_query(text) for text in asked}, real.model_id, real.dimension)
     key = new_key()
     result: dict[str, Any] = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
@@ -111,10 +113,25 @@ def run(plan: Plan, work: Path) -> dict:
     import numpy as np
 
     vectors_file = work / "query-vectors.npy"
-    np.save(vectors_file, np.stack([given.embed_query(q) for q in texts]))
+    # The questions' vectors, then those of the texts recall embeds for them (`given_vectors`).
+    np.save(vectors_file, np.stack([given.embed_query(t) for t in texts + [_embedded_text(q) for q in texts]]))
     with stage("encryption, both engines"):
         result["crypto"] = scale_crypto.compare(plan, plan.crypto_memories or sizes[0], vectors_file, work)
     return result
+
+
+def given_vectors(texts: list[str], vectors: Any) -> dict[str, Any]:
+    """What `run` saved for the encryption parts: each question's vector, then its embedded text's."""
+    pairs = list(zip(texts + [_embedded_text(q) for q in texts], vectors, strict=True))
+    return dict(pairs)
+
+
+def _embedded_text(query: str) -> str:
+    """The text recall embeds for `query`: without the time expression it may hold."""
+    from mnemo_cli.store.recall import Query, time_window
+
+    window = time_window(Query(text=query))
+    return window.remainder if window else query
 
 
 def _stages(into: dict[str, float]) -> Callable[[str], contextlib.AbstractContextManager[None]]:

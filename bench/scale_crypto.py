@@ -17,7 +17,7 @@ from typing import Any
 
 from bench import corpus
 from bench.measure import summary
-from bench.scale import ROOT, GivenVectors, K, Plan, build, new_key, time_open, timed
+from bench.scale import ROOT, GivenVectors, K, Plan, build, given_vectors, new_key, time_open, timed
 
 
 def compare(plan: Plan, n: int, vectors_file: Path, work: Path) -> dict:
@@ -63,7 +63,7 @@ def part(setting: str, n: int, n_queries: int, open_runs: int, query_vectors: Pa
     matrix = corpus.vectors(n, progress=False)
     texts = corpus.queries(n_queries)
     vectors = np.load(query_vectors)
-    given = GivenVectors(dict(zip(texts, vectors, strict=True)), "", vectors.shape[1])
+    given = GivenVectors(given_vectors(texts, vectors), "", vectors.shape[1])
     key = new_key()
     path = work / "store"
     import_seconds = build(path, key, n, matrix)
