@@ -19,21 +19,17 @@ of one of those names (or the model folder's lookup) activates the runtime:
 A payload whose hash differs from the one the light part carries is refused (one-line error).
 The folder name is the hash, so a cache from another build is never mixed with this one. Outside
 the binary (a venv) none of this runs: `install` is a no-op and `describe` reports the venv.
-This module imports only the standard library (and platformdirs, at activation).
+This module imports only the standard library (and platformdirs, at activation); what only the
+activation needs (tarfile, lzma, hashlib, shutil, tempfile) is imported there, since every venv
+command that looks up the model imports this module too.
 """
 
 from __future__ import annotations
 
-import atexit
-import hashlib
 import importlib.abc
 import json
-import lzma
 import os
-import shutil
 import sys
-import tarfile
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +143,9 @@ def cache_root() -> Path:
 
 
 def _locate(manifest: dict[str, Any]) -> Runtime:
+    import shutil
+    import tempfile
+
     sha256 = manifest["sha256"]
     root = cache_root()
     folder = root / sha256
@@ -170,6 +169,8 @@ def _locate(manifest: dict[str, Any]) -> Runtime:
 
 def _settle(work: Path, folder: Path) -> Path:
     """Rename `work` into place as `folder`; a racing process's intact folder wins, a changed one goes."""
+    import shutil
+
     for _ in range(3):
         try:
             os.rename(work, folder)
@@ -184,6 +185,8 @@ def _settle(work: Path, folder: Path) -> Path:
 
 def _discard(folder: Path) -> None:
     """Move a changed or partial runtime folder aside and delete it."""
+    import shutil
+
     aside = folder.with_name(f".stale-{os.getpid()}-{folder.name}")
     try:
         os.rename(folder, aside)
@@ -195,6 +198,10 @@ def _discard(folder: Path) -> None:
 
 def _temporary(manifest: dict[str, Any]) -> Runtime:
     """Unpack into a temporary folder removed at exit: the cache folder cannot be written."""
+    import atexit
+    import shutil
+    import tempfile
+
     try:
         work = Path(tempfile.mkdtemp(prefix="mnemo-runtime-"))
     except OSError as e:
@@ -241,6 +248,8 @@ class _HashingReader:
     """The payload's bytes, read from the binary once, hashed as tarfile reads them."""
 
     def __init__(self, f: BinaryIO, size: int) -> None:
+        import hashlib
+
         self._f = f
         self._left = size
         self.digest = hashlib.sha256()
@@ -259,6 +268,9 @@ class _HashingReader:
 
 def _unpack(manifest: dict[str, Any], work: Path) -> None:
     """Unpack the payload into `work` and stamp it; raises RuntimeUnavailable when its hash differs."""
+    import lzma
+    import tarfile
+
     size, trailer = manifest["size"], manifest["trailer"]
     try:
         f = open(sys.executable, "rb")  # noqa: SIM115  (the `with` below closes it; only opening fails here)

