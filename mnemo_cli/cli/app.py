@@ -11,6 +11,7 @@ from mnemo_cli import timings  # first: the `import` timing starts when the comm
 # isort: split
 import contextlib
 import gc
+import importlib
 import os
 import sys
 import traceback
@@ -19,47 +20,87 @@ from typing import Annotated, Any, TextIO, cast
 import typer
 
 from mnemo_cli import __version__, errors
-from mnemo_cli.cli import (
-    agent_cmd,
-    backup_cmd,
-    compact_cmd,
-    doctor_cmd,
-    exit_codes,
-    export_cmd,
-    forget_cmd,
-    import_cmd,
-    init_cmd,
-    key_cmd,
-    link_cmd,
-    list_cmd,
-    output,
-    prune_cmd,
-    recall_cmd,
-    reindex_cmd,
-    rekey_cmd,
-    remember_cmd,
-    salvage_cmd,
-    serve_cmd,
-    show_cmd,
-    stats_cmd,
-    update_cmd,
-    verify_cmd,
-)
+from mnemo_cli.cli import exit_codes, output
 from mnemo_cli.errors import MnemoError
 from mnemo_cli.safe_text import first_line, internal_error
 
+#: Every command: its name, and the module of mnemo_cli.cli and the function (or Typer group) that
+#: implement it, in the order `mnemo --help` lists them. A command is imported and built only when
+#: it is invoked (or listed by `--help`): building all of them cost ~35 ms of every call.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init_cmd", "init"),
+    "remember": ("remember_cmd", "remember"),
+    "recall": ("recall_cmd", "recall"),
+    "update": ("update_cmd", "update"),
+    "link": ("link_cmd", "link"),
+    "unlink": ("link_cmd", "unlink"),
+    "show": ("show_cmd", "show"),
+    "list": ("list_cmd", "list_"),
+    "export": ("export_cmd", "export"),
+    "import": ("import_cmd", "import_"),
+    "forget": ("forget_cmd", "forget"),
+    "prune": ("prune_cmd", "prune"),
+    "compact": ("compact_cmd", "compact"),
+    "backup": ("backup_cmd", "backup"),
+    "salvage": ("salvage_cmd", "salvage"),
+    "key": ("key_cmd", "app"),
+    "passwd": ("key_cmd", "passwd"),
+    "rekey": ("rekey_cmd", "rekey"),
+    "reindex": ("reindex_cmd", "reindex"),
+    "stats": ("stats_cmd", "stats"),
+    "verify": ("verify_cmd", "verify"),
+    "doctor": ("doctor_cmd", "doctor"),
+    "agent": ("agent_cmd", "app"),
+    "serve": ("serve_cmd", "serve"),
+}
+
 
 class _Commands(typer.core.TyperGroup):
-    """The root command group; Ctrl-C in any command reaches `run` as `Interrupted`.
+    """The root command group: builds each command on first use (`COMMANDS`); Ctrl-C in any
+    command reaches `run` as `Interrupted`.
 
     Click would turn the KeyboardInterrupt into a silent exit 130 before `run` could say anything.
     """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = _build(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.core._click.exceptions.UsageError:
+            for name in COMMANDS:  # an unknown command: Typer suggests the nearest of `self.commands`
+                self.get_command(ctx, name)
+            return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
             raise errors.Interrupted("") from None
+
+
+def _build(name: str) -> Any:
+    """The click command of `COMMANDS[name]`, as `app.command(name)` or `app.add_typer` would make it."""
+    module, attribute = COMMANDS[name]
+    target = getattr(importlib.import_module(f"mnemo_cli.cli.{module}"), attribute)
+    if isinstance(target, typer.Typer):
+        return typer.main.get_group_from_info(
+            typer.models.TyperInfo(target, name=name),
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            rich_markup_mode=app.rich_markup_mode,
+            suggest_commands=app.suggest_commands,
+        )
+    return typer.main.get_command_from_info(
+        typer.models.CommandInfo(name=name, callback=target),
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+    )
 
 
 app = typer.Typer(
@@ -95,32 +136,6 @@ def _root(
     parse; 8 standard output cannot be written; 130 interrupted (Ctrl-C). Each command's --help
     lists its others; docs/cli.md has the table.
     """
-
-
-app.command("init")(init_cmd.init)
-app.command("remember")(remember_cmd.remember)
-app.command("recall")(recall_cmd.recall)
-app.command("update")(update_cmd.update)
-app.command("link")(link_cmd.link)
-app.command("unlink")(link_cmd.unlink)
-app.command("show")(show_cmd.show)
-app.command("list")(list_cmd.list_)
-app.command("export")(export_cmd.export)
-app.command("import")(import_cmd.import_)
-app.command("forget")(forget_cmd.forget)
-app.command("prune")(prune_cmd.prune)
-app.command("compact")(compact_cmd.compact)
-app.command("backup")(backup_cmd.backup)
-app.command("salvage")(salvage_cmd.salvage)
-app.add_typer(key_cmd.app, name="key")
-app.command("passwd")(key_cmd.passwd)
-app.command("rekey")(rekey_cmd.rekey)
-app.command("reindex")(reindex_cmd.reindex)
-app.command("stats")(stats_cmd.stats)
-app.command("verify")(verify_cmd.verify)
-app.command("doctor")(doctor_cmd.doctor)
-app.add_typer(agent_cmd.app, name="agent")
-app.command("serve")(serve_cmd.serve)
 
 
 def run(args: list[str]) -> int:

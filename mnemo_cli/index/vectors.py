@@ -12,41 +12,32 @@ cannot change, so the first `add` or `remove` loads a copy of its own and lets t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mnemo_cli.index.usearch_core import CoreIndex
 
 if TYPE_CHECKING:
     import numpy as np
 
 
-def _usearch_index_class() -> Any:
-    """usearch's Index class, imported after onnxruntime.
-
-    usearch 2.26 loads its NumKong kernels with RTLD_GLOBAL (usearch/__init__.py), and an
-    onnxruntime 1.32 loaded after that binds to some of their symbols and dies with SIGSEGV on
-    import (Linux x86_64; the other order works). So onnxruntime always goes first.
-    """
-    import onnxruntime  # noqa: F401  (import order matters, see above)
-    from usearch.index import Index
-
-    return Index
-
-
 class Vectors:
-    def __init__(self, dimension: int, index: Any = None, viewed: bytes | memoryview | None = None) -> None:
+    def __init__(
+        self, dimension: int, index: CoreIndex | None = None, viewed: bytes | memoryview | None = None
+    ) -> None:
         """An empty index of `dimension`-d vectors, or one wrapping a restored usearch `index`
         (a view of the bytes `viewed`, which must then live as long as it)."""
         if index is None:
-            index = _usearch_index_class()(ndim=dimension, metric="cos", dtype="f16")
+            index = CoreIndex(dimension)
         elif index.ndim != dimension:
             raise ValueError(f"the vector index holds {index.ndim}-d vectors, not {dimension}-d")
         self.dimension = dimension
         self._index = index
         self._viewed = viewed
 
-    def _writable(self) -> Any:
+    def _writable(self) -> CoreIndex:
         """The usearch index, made a copy of its own first if it is a view."""
         if self._viewed is not None:
-            loaded = _usearch_index_class().restore(self._viewed)
+            loaded = CoreIndex.restore(self._viewed, view=False)
             self._index.reset()  # the view lets go of the bytes before they go
             self._index, self._viewed = loaded, None
         return self._index
@@ -64,7 +55,7 @@ class Vectors:
         """The stored vectors of `keys` (as stored: f16 precision), float32 rows."""
         import numpy as np
 
-        return np.asarray(self._index.get(np.asarray(keys, dtype=np.uint64)), dtype=np.float32)
+        return self._index.get(np.asarray(keys, dtype=np.uint64))
 
     def remove(self, keys: Sequence[int]) -> None:
         import numpy as np
@@ -78,15 +69,15 @@ class Vectors:
         product needs (~50 ms to build, on the first recall of every cold process)."""
         if not len(self._index) or count <= 0:
             return []
-        found = self._index.search(query, min(count, len(self._index)), exact=True)
-        return [(int(k), 1.0 - float(d)) for k, d in zip(found.keys, found.distances, strict=True)]
+        keys, distances = self._index.search(query, min(count, len(self._index)), exact=True)
+        return [(int(k), 1.0 - float(d)) for k, d in zip(keys, distances, strict=True)]
 
     def search(self, query: np.ndarray, count: int) -> list[tuple[int, float]]:
         """(key, cosine similarity) for the `count` nearest, best first (approximate, HNSW)."""
         if not len(self._index) or count <= 0:
             return []
-        found = self._index.search(query, min(count, len(self._index)))
-        return [(int(k), 1.0 - float(d)) for k, d in zip(found.keys, found.distances, strict=True)]
+        keys, distances = self._index.search(query, min(count, len(self._index)), exact=False)
+        return [(int(k), 1.0 - float(d)) for k, d in zip(keys, distances, strict=True)]
 
     def exact(self, query: np.ndarray, keys: Sequence[int], count: int) -> list[tuple[int, float]]:
         """Exact cosine ranking over `keys` only: for filtered recall, where a global ANN search
@@ -95,23 +86,21 @@ class Vectors:
 
         if not keys:
             return []
-        matrix = np.asarray(self._index.get(np.asarray(keys, dtype=np.uint64)), dtype=np.float32)
+        matrix = self._index.get(np.asarray(keys, dtype=np.uint64))
         norms = np.linalg.norm(matrix, axis=1)
         scores = matrix @ query / np.maximum(norms * np.linalg.norm(query), 1e-12)
         order = np.argsort(-scores, kind="stable")[:count]
         return [(int(keys[i]), float(scores[i])) for i in order]
 
     def serialize(self) -> bytes:
-        return bytes(self._index.save())
+        return self._index.save()
 
     @classmethod
     def deserialize(cls, data: bytes | memoryview, dimension: int) -> Vectors:
         """A view of the index saved by `serialize` (`data` is kept, not copied); ValueError if it
         does not hold `dimension`-d vectors or does not parse."""
         try:
-            index = _usearch_index_class().restore(data, view=True)
+            index = CoreIndex.restore(data, view=True)
         except (RuntimeError, ValueError) as e:  # what usearch raises for a buffer it cannot parse
             raise ValueError(str(e)) from None
-        if index is None:
-            raise ValueError("not a usearch index")
         return cls(dimension, index, data)

@@ -30,7 +30,9 @@ def from_template(
     if not template.exists():
         work = template.with_name("work")  # renamed into place once complete
         shutil.rmtree(work, ignore_errors=True)
-        env = {"MNEMO_HOME": str(work), "MNEMO_PASSPHRASE": passphrase}
+        # Its rollback record goes beside it, not into the state folder of the test that built it.
+        state = str(template.with_name("state"))
+        env = {"MNEMO_HOME": str(work), "MNEMO_PASSPHRASE": passphrase, "MNEMO_STATE_DIR": state}
         done = mnemo("init", env=env)
         assert done.returncode == 0, done.stderr
         if build is not None:

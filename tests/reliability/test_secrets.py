@@ -53,10 +53,9 @@ def _all_options() -> Iterator[tuple[str, str, bool]]:
     from mnemo_cli.cli.app import app
 
     def walk(command: object, path: str) -> Iterator[tuple[str, str, bool]]:
-        subcommands = getattr(command, "commands", None)
-        if subcommands:
-            for name, sub in subcommands.items():
-                yield from walk(sub, f"{path} {name}".strip())
+        if hasattr(command, "list_commands"):  # a group (the root builds its commands on demand)
+            for name in command.list_commands(None):  # type: ignore[attr-defined]
+                yield from walk(command.get_command(None, name), f"{path} {name}".strip())  # type: ignore[attr-defined]
             return
         for param in getattr(command, "params", []):
             for opt in param.opts:
