@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 
 def recall(query: str, options: dict[str, Any]) -> list[Hit] | None:
     """`Store.recall(query, **options)` in the agent."""
-    from mnemo_cli.server import protocol
-
     result = _ask("recall", {"query": query, **options, "tags": list(options["tags"])})
     if result is None:
         return None
+    from mnemo_cli.server import protocol
+
     return [protocol.hit_from_wire(hit) for hit in result["hits"]]
 
 
@@ -46,7 +46,7 @@ def remember(item: NewMemory, *, allow_duplicate: bool, find_similar: bool) -> R
 
 
 def _ask(op: str, params: dict[str, Any]) -> dict[str, Any] | None:
-    from mnemo_cli.server import client, protocol
+    from mnemo_cli.server import client
 
     if client.disabled():
         return None
@@ -61,6 +61,8 @@ def _ask(op: str, params: dict[str, Any]) -> dict[str, Any] | None:
     for note in response.notes:
         output.warn(note)
     if response.error is not None:
+        from mnemo_cli.server import protocol
+
         raise protocol.error_from_wire(response.error)
     return response.result
 
