@@ -54,6 +54,11 @@ class StorageIOError(MnemoError):
     """The operating system refused an I/O operation (disk full, permissions, ...)."""
 
 
+class RemoteUnavailable(StorageIOError):
+    """A sync remote cannot be read or written: rclone is missing, the remote is unknown or
+    unreachable, or it refused the credentials."""
+
+
 class Interrupted(MnemoError):
     """The user interrupted the command (Ctrl-C); the message, when there is one, says what was
     done before."""
