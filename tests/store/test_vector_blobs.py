@@ -167,3 +167,22 @@ def test_salvage_of_a_v1_log_writes_a_v2_store_with_the_same_recall(old_store: P
     with Store.open(dest, SECRET) as store:
         assert remember_blobs(store) == [2 * 384] * 3
         assert answers(store) == before
+
+
+def test_a_v2_record_leaves_out_empty_tags_meta_and_source(tmp_path: Path, old_store: Path) -> None:
+    path = tmp_path / "new"
+    Store.create(path, [SECRET], recovery=False).close()
+    with Store.open(path, SECRET) as store:
+        bare = store.remember("nothing but text")
+        full = store.remember("with everything", tags=["t"], meta={"k": 1}, source="chat")
+    with Store.open(path, SECRET) as store:
+        fields = {r.fields["id"]: r.fields for r in store._records() if r.op == "remember"}
+        assert not {"tags", "meta", "source"} & set(fields[bare.id])
+        given = fields[full.id]
+        assert (given["tags"], given["meta"], given["source"]) == (["t"], {"k": 1}, "chat")
+        shown = store.get(bare.id)
+        assert (shown.tags, shown.meta, shown.source) == ((), {}, None)
+    with Store.open(old_store, SECRET) as store:  # a version 1 log: written as before
+        made = store.remember("appended to a v1 log")
+        (record,) = [r for r in store._records() if r.fields.get("id") == made.id]
+        assert (record.fields["tags"], record.fields["meta"], record.fields["source"]) == ([], {}, None)
