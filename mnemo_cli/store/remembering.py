@@ -251,7 +251,7 @@ def _similar(store: Store, batch: list[Memory], vectors: list[Any]) -> list[tupl
 #: Fields a `remember` record of a version 2 log leaves out when they hold these (docs/format.md
 #: 9.1): 24 bytes of JSON for a memory without metadata or source, which keeps the typical record
 #: (~200 characters of text) under PADMÉ's 1,024-byte step, ~47 bytes less per frame in all.
-_EMPTY = {"tags": [], "meta": {}, "source": None}
+_EMPTY: dict[str, Any] = {"tags": [], "meta": {}, "source": None}
 
 
 def _remember_record(memory: Memory, vector: Any, model_id: str, log_version: int) -> Record:
