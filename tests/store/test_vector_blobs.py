@@ -186,3 +186,27 @@ def test_a_v2_record_leaves_out_empty_tags_meta_and_source(tmp_path: Path, old_s
         made = store.remember("appended to a v1 log")
         (record,) = [r for r in store._records() if r.fields.get("id") == made.id]
         assert (record.fields["tags"], record.fields["meta"], record.fields["source"]) == ([], {}, None)
+
+
+def test_a_full_rekey_of_a_v1_log_writes_a_v2_log_with_identical_recall(old_store: Path) -> None:
+    new = secrets.keyfile(bytes(range(32, 64)), "new")
+    with Store.open(old_store, SECRET) as store:
+        before, vectors_before = answers(store), store.state().fingerprint()
+        store.rekey([new], recovery=False)
+    assert log_header(old_store).version == 2
+    with Store.open(old_store, new) as store:
+        assert remember_blobs(store) == [2 * 384] * 3
+        assert answers(store) == before
+        assert store.state().fingerprint() == vectors_before
+
+
+def test_a_reindex_of_a_v1_log_writes_float16_vectors_of_the_new_model(old_store: Path) -> None:
+    from mnemo_cli.embed.model_spec import folder_spec
+    from tests.embed.tiny_model import TINY_DIMENSION, build_tiny_model
+
+    tiny = folder_spec(build_tiny_model(old_store.parent / "tiny"))
+    with Store.open(old_store, SECRET) as store:
+        store.reindex(tiny)
+        assert remember_blobs(store) == [2 * TINY_DIMENSION] * 3
+        assert store.recall("Dana tea", k=3, mode="vector")
+    assert log_header(old_store).version == 2
