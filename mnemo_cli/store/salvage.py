@@ -181,10 +181,13 @@ def _stretch(lost: Lost, limit: int) -> tuple[int, int, bool]:
 
 def _scan(log_key: bytes, data: bytes, header: LogHeader) -> tuple[LogHeader, Scan]:
     """The scan of the log, and its header. A log header that does not decode (damaged) leaves its
-    version unknown: it is the one under which frame 0 authenticates (else the current one)."""
+    version unknown: it is the one under which frame 0 authenticates (else the current one). A log
+    of a newer version is refused: this mnemo would misread its records."""
     try:
         own = frames.decode_header(data[: frames.HEADER_SIZE])
-    except FrameError:
+    except FrameError as e:
+        if e.newer:
+            raise UnsupportedFormat(f"the log: {e}; salvage it with that mnemo") from None
         own = None
     if own is not None and (own.store_id, own.gen, own.key_id) == (header.store_id, header.gen, header.key_id):
         header = own

@@ -210,3 +210,15 @@ def test_a_reindex_of_a_v1_log_writes_float16_vectors_of_the_new_model(old_store
         assert remember_blobs(store) == [2 * TINY_DIMENSION] * 3
         assert store.recall("Dana tea", k=3, mode="vector")
     assert log_header(old_store).version == 2
+
+
+def test_salvage_refuses_a_log_of_a_newer_version(old_store: Path) -> None:
+    from mnemo_cli.store.salvage import salvage
+
+    (log,) = (old_store / layout.LOG_DIR).glob("*.mlog")
+    data = bytearray(log.read_bytes())
+    data[8:10] = (3).to_bytes(2, "little")
+    log.write_bytes(bytes(data))
+    with pytest.raises(UnsupportedFormat, match="log version 3"):
+        salvage(old_store, old_store.parent / "salvaged", SECRET)
+    assert not (old_store.parent / "salvaged").exists()
