@@ -248,17 +248,9 @@ def _similar(store: Store, batch: list[Memory], vectors: list[Any]) -> list[tupl
     return found
 
 
-#: Fields a `remember` record of a version 2 log leaves out when they hold these (docs/format.md
-#: 9.1): 24 bytes of JSON for a memory without metadata or source, which keeps the typical record
-#: (~200 characters of text) under PADMÉ's 1,024-byte step, ~47 bytes less per frame in all.
-_EMPTY: dict[str, Any] = {"tags": [], "meta": {}, "source": None}
-
-
 def _remember_record(memory: Memory, vector: Any, model_id: str, log_version: int) -> Record:
     """The record of a memory for the log (of `log_version`) it is appended to."""
-    fields = memory.to_json()
-    if log_version >= 2:
-        fields = {name: value for name, value in fields.items() if name not in _EMPTY or value != _EMPTY[name]}
+    fields = vector_blobs.fields(memory.to_json(), log_version)
     fields["model"] = model_id
     return Record("remember", fields, vector_blobs.encode(vector, log_version))
 

@@ -55,12 +55,22 @@ def test_a_blob_of_the_wrong_length_is_refused(blob: bytes, dimension: int, vers
             vector_blobs.decode([blob], version, dimension)
 
 
-@given(vectors, st.text(max_size=20))
-def test_upgrading_a_v1_body_changes_only_its_vector(vector: np.ndarray, text: str) -> None:
-    fields = {"id": "a" * 32, "text": text, "model": "m"}
+@given(
+    vectors,
+    st.text(max_size=20),
+    st.sampled_from([[], ["t"]]),
+    st.sampled_from([{}, {"k": 1}]),
+    st.sampled_from([None, "", "chat"]),
+)
+def test_upgrading_a_v1_body_changes_its_vector_and_drops_empty_fields(
+    vector: np.ndarray, text: str, tags: list, meta: dict, source: str | None
+) -> None:
+    fields = {"id": "a" * 32, "text": text, "model": "m", "tags": tags, "meta": meta, "source": source}
     old = records.encode(Record("remember", fields, vector_blobs.encode(vector, 1)))
     new = vector_blobs.upgraded(old, 1)
-    assert new == records.encode(Record("remember", fields, vector_blobs.encode(vector, 2)))
+    kept = {name: value for name, value in fields.items() if value not in ([], {}, None)}
+    assert new == records.encode(Record("remember", kept, vector_blobs.encode(vector, 2)))
+    assert vector_blobs.fields(fields) == kept and vector_blobs.fields(fields, 1) == fields
     assert vector_blobs.upgraded(new, 2) == new
     link = records.encode(Record("link", {"src": "a", "dst": "b"}))
     assert vector_blobs.upgraded(link, 1) == link
@@ -103,6 +113,7 @@ def test_a_v1_fixture_store_compacts_into_a_v2_log_with_identical_recall(old_sto
         store.compact()
         assert log_header(old_store).version == 2
         assert remember_blobs(store) == [2 * 384] * 3
+        assert not any({"meta", "source"} & set(r.fields) for r in store._records())  # empty: left out
         assert answers(store) == before
     with Store.open(old_store, SECRET) as store:
         assert answers(store) == before
