@@ -21,7 +21,8 @@ from mnemo_cli.index.vectors import Vectors
 #: 3: memories gained supersedes/superseded_by and a keyed hash of their text.
 #: 4: "model" is the whole model spec (a JSON object), not only its id; any dimension.
 #: 5: memories gained a session column (and an index on session, created_ts, key).
-#: 6: the catalog image is compressed (zstd, level `_LEVEL`).
+#: 6: the catalog image is compressed (zstd, level `_LEVEL`); memories lost their model column
+#:    (every row repeated the generation's model id, which the payload's meta names once).
 PAYLOAD_VERSION = 6
 #: zstd's level 1: at 100k memories 15.4 MB in ~120 ms, against 14.9 MB in ~310 ms at level 3.
 _LEVEL = 1
