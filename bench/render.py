@@ -72,7 +72,7 @@ def storage_tables(result: dict) -> str:
         f"fdatasync of the same bytes: {ms(raw)} | {append['median'] / raw['median']:.1f} |",
         "",
         f"A typical memory record body is {result['typical_record_body_bytes']} bytes "
-        "(~200 characters of text, tags, a timestamp and a 384-d float32 embedding).",
+        "(~200 characters of text, tags, a timestamp and a 384-d float16 embedding).",
         "",
         "| record body | frame on disk | overhead | frame / body |",
         "| ---: | ---: | ---: | ---: |",

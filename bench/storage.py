@@ -49,12 +49,12 @@ def main() -> None:
         Store.open(store.path, keyfile).close()
         unlock_kf.append(time.perf_counter() - started)
 
-    # A typical memory: ~200 characters of text, tags, metadata and a 384-d float32 embedding.
+    # A typical memory: ~200 characters of text, tags, metadata and a 384-d float16 embedding (log v2).
     text = "Met Dana at the Lisbon conference; she leads the search team at Quill and prefers email. " * 2
     memory = Record(
         "remember",
         {"id": "0" * 32, "text": text, "tags": ["people", "work"], "created_at": "2026-11-23T11:00:00Z"},
-        blob=os.urandom(384 * 4),
+        blob=os.urandom(384 * 2),
     )
     body = records.encode(memory)
     frame_bytes = frames.LENGTH_SIZE + 24 + padded_size(len(body)) + 16

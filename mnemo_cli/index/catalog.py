@@ -33,7 +33,6 @@ CREATE TABLE memories(
     tags TEXT NOT NULL,
     meta TEXT NOT NULL,
     source TEXT,
-    model TEXT NOT NULL,
     dates TEXT NOT NULL,
     expires_at TEXT,
     expires_ts REAL,
@@ -92,15 +91,15 @@ class Catalog(SessionQueries):
         self.bump("keys")
         return self.counter("keys")
 
-    def add(self, key: int, memory: Memory, model: str, text_key: str) -> None:
+    def add(self, key: int, memory: Memory, text_key: str) -> None:
         """Insert a memory; `text_key` is a keyed hash of its text (exact-duplicate detection).
         A memory that supersedes another hides it and takes over its links."""
         tags_json = json.dumps(list(memory.tags), ensure_ascii=False)
         dates = date_words(memory.created_at)
         self.db.execute(
-            "INSERT INTO memories(key, id, text, created_at, created_ts, tags, meta, source, model, dates,"
+            "INSERT INTO memories(key, id, text, created_at, created_ts, tags, meta, source, dates,"
             " expires_at, expires_ts, supersedes, text_key, session)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
                 memory.id,
@@ -110,7 +109,6 @@ class Catalog(SessionQueries):
                 tags_json,
                 json.dumps(dict(memory.meta), ensure_ascii=False, sort_keys=True),
                 memory.source,
-                model,
                 dates,
                 memory.expires_at,
                 _ts(memory.expires_at) if memory.expires_at else None,

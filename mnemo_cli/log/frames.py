@@ -16,7 +16,10 @@ from mnemo_cli.crypto.kdf import keyed_hash
 from mnemo_cli.crypto.padding import FLOOR, PaddingError, pad, unpad
 
 LOG_MAGIC = b"MNLOG\x00\r\n"
-LOG_VERSION = 1
+#: The version new logs get. 2: `remember` vectors are float16 (docs/format.md 9.1); 1: float32. A
+#: log keeps its version until compaction (or another rewrite) makes a new generation.
+LOG_VERSION = 2
+LOG_VERSIONS = (1, 2)
 _HEADER = struct.Struct("<8sHHI16s16s")  # magic, version, flags, key_id, store_id, gen
 HEADER_SIZE = _HEADER.size  # 48
 _LENGTH = struct.Struct("<I")
@@ -30,11 +33,13 @@ _FRAME_AAD = b"mnemo-frame-v1"
 
 
 class FrameError(Exception):
-    """A frame (or the log header) does not parse or authenticate. `incomplete`: it runs past the end."""
+    """A frame (or the log header) does not parse or authenticate. `incomplete`: it runs past the end.
+    `newer`: a log header of a version this mnemo does not know (written by a newer one)."""
 
-    def __init__(self, reason: str, *, incomplete: bool = False) -> None:
+    def __init__(self, reason: str, *, incomplete: bool = False, newer: bool = False) -> None:
         super().__init__(reason)
         self.incomplete = incomplete
+        self.newer = newer
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class LogHeader:
     store_id: bytes
     gen: bytes
     key_id: int
+    version: int = LOG_VERSION
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class ChainPoint:
 
 
 def encode_header(header: LogHeader) -> bytes:
-    return _HEADER.pack(LOG_MAGIC, LOG_VERSION, 0, header.key_id, header.store_id, header.gen)
+    return _HEADER.pack(LOG_MAGIC, header.version, 0, header.key_id, header.store_id, header.gen)
 
 
 def decode_header(data: bytes) -> LogHeader:
@@ -63,9 +69,11 @@ def decode_header(data: bytes) -> LogHeader:
     magic, version, flags, key_id, store_id, gen = _HEADER.unpack_from(data)
     if magic != LOG_MAGIC:
         raise FrameError("not a mnemo log (bad magic)")
-    if version != LOG_VERSION or flags != 0:
+    if version > LOG_VERSION:
+        raise FrameError(f"log version {version} (written by a newer mnemo)", newer=True)
+    if version not in LOG_VERSIONS or flags != 0:
         raise FrameError(f"unsupported log version {version}")
-    return LogHeader(store_id=store_id, gen=gen, key_id=key_id)
+    return LogHeader(store_id=store_id, gen=gen, key_id=key_id, version=version)
 
 
 def genesis(log_key: bytes, header_bytes: bytes) -> ChainPoint:

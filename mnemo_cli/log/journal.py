@@ -21,7 +21,7 @@ from pathlib import Path
 
 from mnemo_cli.crypto import aead
 from mnemo_cli.crypto.kdf import subkey
-from mnemo_cli.errors import IntegrityError
+from mnemo_cli.errors import IntegrityError, UnsupportedFormat
 from mnemo_cli.log import fileops, frames, head, layout, leftovers
 from mnemo_cli.log.frames import ChainPoint, FrameError, LogHeader
 from mnemo_cli.log.head import Head
@@ -69,7 +69,7 @@ class Journal:
         """Write an empty generation (log header) and its HEAD into a store folder being created."""
         gen = aead.random_bytes(16)
         fileops.mkdir(self.store / layout.LOG_DIR)
-        header = frames.encode_header(LogHeader(self.store_id, gen, key_id))
+        header = frames.encode_header(LogHeader(self.store_id, gen, key_id, frames.LOG_VERSION))
         fileops.create_exclusive(layout.log_path(self.store, gen), header)
         fileops.fsync_dir(self.store / layout.LOG_DIR)
         point = frames.genesis(self._log_key, header)
@@ -116,6 +116,19 @@ class Journal:
         `expect_gen`: `start` is a point of that generation; if HEAD names another (a compaction
         switched generations since the caller looked), raise `GenerationChanged` instead.
         """
+        anchor, _header, bodies = self.read_log(start, lock_wait=lock_wait, locked=locked, expect_gen=expect_gen)
+        return anchor, bodies
+
+    def read_log(
+        self,
+        start: ChainPoint | None = None,
+        *,
+        lock_wait: float | None = None,
+        locked: bool = False,
+        expect_gen: bytes | None = None,
+    ) -> tuple[Head, LogHeader, Iterator[tuple[bytes, ChainPoint]]]:
+        """`read`, with the log's header (checked before this returns): its `version` says how the
+        bodies encode vectors (docs/format.md 9.1)."""
         if locked:
             anchor = self._open_anchor(expect_gen)
             path, fd = self._open_log(anchor, fileops.open_read)
@@ -123,7 +136,14 @@ class Journal:
             with StoreLock(self.store / layout.LOCK).acquire(exclusive=False, wait=lock_wait):
                 anchor = self._open_anchor(expect_gen)
                 path, fd = self._open_log(anchor, fileops.open_read)
-        return anchor, self._read_and_close(fd, path, anchor, start)
+        try:
+            self._size_at_least_head(fd, path, anchor)
+            header_bytes = fileops.pread(fd, frames.HEADER_SIZE, 0, path)
+            header = self._check_header(header_bytes, path, anchor)
+        except BaseException:
+            os.close(fd)
+            raise
+        return anchor, header, self._read_and_close(fd, path, anchor, start, header, header_bytes)
 
     def _open_anchor(self, expect_gen: bytes | None) -> Head:
         anchor = self.read_head()
@@ -132,10 +152,10 @@ class Journal:
         return anchor
 
     def _read_and_close(
-        self, fd: int, path: Path, anchor: Head, start: ChainPoint | None
+        self, fd: int, path: Path, anchor: Head, start: ChainPoint | None, header: LogHeader, header_bytes: bytes
     ) -> Iterator[tuple[bytes, ChainPoint]]:
         try:
-            yield from self._read(fd, path, anchor, start)
+            yield from self._read(fd, path, anchor, start, header, header_bytes)
         finally:
             os.close(fd)
 
@@ -153,10 +173,9 @@ class Journal:
             raise LogDamaged(f"{path}: {size} bytes, but HEAD says {anchor.log_bytes}: the log was truncated")
         return size
 
-    def _read(self, fd: int, path: Path, anchor: Head, start: ChainPoint | None) -> Iterator[tuple[bytes, ChainPoint]]:
-        self._size_at_least_head(fd, path, anchor)
-        header_bytes = fileops.pread(fd, frames.HEADER_SIZE, 0, path)
-        header = self._check_header(header_bytes, path, anchor)
+    def _read(
+        self, fd: int, path: Path, anchor: Head, start: ChainPoint | None, header: LogHeader, header_bytes: bytes
+    ) -> Iterator[tuple[bytes, ChainPoint]]:
         point = frames.genesis(self._log_key, header_bytes) if start is None else start
         if point.frames > anchor.frames or point.offset > anchor.log_bytes or point.offset < frames.HEADER_SIZE:
             raise IntegrityError(f"{path}: the starting point lies beyond HEAD")
@@ -188,6 +207,8 @@ class Journal:
         try:
             header = frames.decode_header(header_bytes)
         except FrameError as e:
+            if e.newer:
+                raise UnsupportedFormat(f"{path}: {e}; this mnemo reads versions up to {frames.LOG_VERSION}") from None
             raise LogDamaged(f"{path}: log header: {e}") from None
         if header.store_id != self.store_id or header.gen != anchor.gen or header.key_id != anchor.key_id:
             raise LogDamaged(f"{path}: log header names another store, generation or key")
@@ -200,7 +221,7 @@ class Journal:
         return the HEAD that would make it current. Nothing refers to it until that HEAD is written.
         Call with the exclusive lock held (compaction)."""
         gen = aead.random_bytes(16)
-        header = LogHeader(self.store_id, gen, key_id)
+        header = LogHeader(self.store_id, gen, key_id, frames.LOG_VERSION)
         raw_header = frames.encode_header(header)
         point = frames.genesis(self._log_key, raw_header)
         parts = [raw_header]

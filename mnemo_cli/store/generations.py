@@ -19,10 +19,10 @@ from mnemo_cli.errors import UsageError
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
 from mnemo_cli.store import records as record_codec
-from mnemo_cli.store import values
+from mnemo_cli.store import values, vector_blobs
 from mnemo_cli.store.records import Record
 from mnemo_cli.store.remembering import embed_batches
-from mnemo_cli.store.state import IndexState, vector_blob
+from mnemo_cli.store.state import IndexState
 
 if TYPE_CHECKING:
     from mnemo_cli.store.store import Store
@@ -88,15 +88,16 @@ def rewrite_generation(
     """Write the live memories and links as a new generation and switch the store to it
     (`switch_generation`); with the writers' lock held and `state` (the store's) caught up.
 
-    Each memory keeps its original `remember` body, or, given `vectors` (reindex), gets its
-    vector from there and `model`'s id. Returns (new HEAD, memories, links, files removed)."""
+    Each memory keeps its original `remember` body (its vector as float16 if the old log was of
+    version 1), or, given `vectors` (reindex), gets its vector from there and `model`'s id.
+    Returns (new HEAD, memories, links, files removed)."""
     import time
 
     journal = store.journal
     journal.refuse_if_rolled_back(before)
     live = {memory.id for memory in state.catalog.in_order()}
     kept: list[bytes] = []
-    _anchor, bodies = journal.read(locked=True)
+    _anchor, header, bodies = journal.read_log(locked=True)
     for body, _point in bodies:
         record = record_codec.decode(body)
         memory_id = record.fields.get("id")
@@ -105,7 +106,9 @@ def rewrite_generation(
         live.discard(memory_id)  # the first record of an id is the memory
         if vectors is not None:
             fields = {**record.fields, "model": model.id}
-            body = record_codec.encode(Record("remember", fields, vector_blob(vectors[memory_id])))
+            body = record_codec.encode(Record("remember", fields, vector_blobs.encode(vectors[memory_id])))
+        else:  # the new generation's log is of the current version: a version 1 vector becomes float16
+            body = vector_blobs.upgraded(body, header.version)
         kept.append(body)
     memories = len(kept)
     links = state.catalog.all_links()

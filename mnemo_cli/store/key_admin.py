@@ -20,6 +20,7 @@ from mnemo_cli.errors import UsageError
 from mnemo_cli.log import keyslot_files, store_header
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
+from mnemo_cli.store import vector_blobs
 from mnemo_cli.store.generations import switch_generation
 
 if TYPE_CHECKING:
@@ -151,8 +152,8 @@ def rekey(
         before = store.head()
         journal.refuse_if_rolled_back(before)
         # Every record is read (and authenticated) before anything is written: damage stops it here.
-        _anchor, chain = journal.read(locked=True)
-        bodies = [body for body, _point in chain]
+        _anchor, header, chain = journal.read_log(locked=True)
+        bodies = [vector_blobs.upgraded(body, header.version) for body, _point in chain]  # a new log: f16
         table, _notes = keyslot_files.read(store.path, store.store_id)
         current = [slot for slot in table.slots if slot.key_id == before.key_id]
         key_id = max(slot.key_id for slot in table.slots) + 1  # never reuse the id of a retired key

@@ -17,9 +17,8 @@ from mnemo_cli import documents
 from mnemo_cli.errors import MemoryNotFound, UsageError
 from mnemo_cli.log.journal import GenerationChanged
 from mnemo_cli.memories import Link, Memory, NewMemory
-from mnemo_cli.store import values
+from mnemo_cli.store import values, vector_blobs
 from mnemo_cli.store.records import Record
-from mnemo_cli.store.state import vector_blob
 
 if TYPE_CHECKING:
     from mnemo_cli.embed.embedder import Embedder
@@ -154,7 +153,10 @@ def remember_many(
             report.similar += _similar(store, batch, vectors)
         extra = link_records if start + COMMIT_BATCH >= len(prepared) else []
         while batch or extra:
-            to_commit = [_remember_record(m, v, embedder.model_id) for m, v in zip(batch, vectors, strict=True)]
+            to_commit = [
+                _remember_record(m, v, embedder.model_id, state.log_version)
+                for m, v in zip(batch, vectors, strict=True)
+            ]
             try:
                 head = store._append(to_commit + extra, expect_gen=gen)
                 break
@@ -246,10 +248,11 @@ def _similar(store: Store, batch: list[Memory], vectors: list[Any]) -> list[tupl
     return found
 
 
-def _remember_record(memory: Memory, vector: Any, model_id: str) -> Record:
-    fields = memory.to_json()
+def _remember_record(memory: Memory, vector: Any, model_id: str, log_version: int) -> Record:
+    """The record of a memory for the log (of `log_version`) it is appended to."""
+    fields = vector_blobs.fields(memory.to_json(), log_version)
     fields["model"] = model_id
-    return Record("remember", fields, vector_blob(vector))
+    return Record("remember", fields, vector_blobs.encode(vector, log_version))
 
 
 def link(store: Store, src: str, dst: str, rel: str = "related") -> Link:

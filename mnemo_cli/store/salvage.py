@@ -18,7 +18,7 @@ look like a rollback. It is built under a temporary name beside DEST and renamed
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mnemo_cli.crypto import keyslots, secrets
@@ -33,7 +33,7 @@ from mnemo_cli.log.journal import Journal
 from mnemo_cli.log.lock import StoreLock
 from mnemo_cli.log.scan import Lost, Scan, scan
 from mnemo_cli.store import records as record_codec
-from mnemo_cli.store import seen
+from mnemo_cli.store import seen, vector_blobs
 from mnemo_cli.store.records import Record, RecordFormatError
 
 
@@ -85,10 +85,10 @@ def salvage(source: Path, dest: Path, secret: secrets.Secret) -> SalvageReport:
     data_key, slot, anchor, head_state = _unlock(source, store_id, table, secret)
     report = SalvageReport(source, dest, head_state, anchor.frames if anchor else None)
     log_header, data = _read_log(source, store_id, data_key, slot, anchor)
-    result = scan(subkey(data_key, "log"), data, log_header)
+    log_header, result = _scan(subkey(data_key, "log"), data, log_header)
     report.log_bytes = len(data)
     _account(report, result, anchor)
-    kept = _usable(result, report)
+    kept = [vector_blobs.upgraded(body, log_header.version) for body in _usable(result, report, log_header.version)]
     commit = max(anchor.commit if anchor else 0, _seen_commit(source, store_id, data_key)) + 1
     built = _build(dest, store_id, table, data_key, log_header.key_id, kept, commit)
     report.recovered = len(kept)
@@ -179,7 +179,25 @@ def _stretch(lost: Lost, limit: int) -> tuple[int, int, bool]:
     return (lost.offset, lost.size, lost.offset >= limit)
 
 
-def _usable(result: Scan, report: SalvageReport) -> list[bytes]:
+def _scan(log_key: bytes, data: bytes, header: LogHeader) -> tuple[LogHeader, Scan]:
+    """The scan of the log, and its header. A log header that does not decode (damaged) leaves its
+    version unknown: it is the one under which frame 0 authenticates (else the current one). A log
+    of a newer version is refused: this mnemo would misread its records."""
+    try:
+        own = frames.decode_header(data[: frames.HEADER_SIZE])
+    except FrameError as e:
+        if e.newer:
+            raise UnsupportedFormat(f"the log: {e}; salvage it with that mnemo") from None
+        own = None
+    if own is not None and (own.store_id, own.gen, own.key_id) == (header.store_id, header.gen, header.key_id):
+        header = own
+        return header, scan(log_key, data, header)
+    tries = [replace(header, version=version) for version in sorted(frames.LOG_VERSIONS, reverse=True)]
+    results = [(candidate, scan(log_key, data, candidate)) for candidate in tries]
+    return next(((h, r) for h, r in results if r.found and r.found[0].index == 0), results[0])
+
+
+def _usable(result: Scan, report: SalvageReport, log_version: int) -> list[bytes]:
     """The authentic bodies a replay can apply, in chain order. Records that depend on a lost one
     are left out and reported: a link to a lost memory, a memory whose vector belongs to a model
     whose `model` record was lost, a body that is not a record this mnemo reads."""
@@ -189,7 +207,7 @@ def _usable(result: Scan, report: SalvageReport) -> list[bytes]:
     for found in result.found:
         try:
             record = record_codec.decode(found.body)
-            why = _why_not(record, model, live)
+            why = _why_not(record, model, live, log_version)
             if why is None and record.op == "model":
                 model = ModelSpec.from_json(record.fields["spec"])
         except (RecordFormatError, ModelError, KeyError, TypeError) as e:
@@ -205,10 +223,10 @@ def _usable(result: Scan, report: SalvageReport) -> list[bytes]:
     return kept
 
 
-def _why_not(record: Record, model: ModelSpec, live: set[str]) -> str | None:
+def _why_not(record: Record, model: ModelSpec, live: set[str], log_version: int) -> str | None:
     f = record.fields
     if record.op == "remember":
-        if f.get("model") != model.id or len(record.blob) != 4 * model.dimension:
+        if f.get("model") != model.id or len(record.blob) != vector_blobs.width(log_version) * model.dimension:
             return f"memory {f.get('id')}: its vector is not of the model in use (the `model` record was lost)"
         if f["id"] in live:
             return f"memory {f['id']}: stored twice"

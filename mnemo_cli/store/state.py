@@ -8,7 +8,6 @@ after it; a missing, stale, corrupt or foreign snapshot means replaying the whol
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mnemo_cli.embed.model_spec import EMBEDDED, ModelSpec
 from mnemo_cli.errors import IntegrityError, ModelError, UnsupportedFormat
@@ -17,14 +16,12 @@ from mnemo_cli.index.catalog import Catalog
 from mnemo_cli.index.lexicon import Lexicon
 from mnemo_cli.index.vectors import Vectors
 from mnemo_cli.log import fileops, snapshot_file
-from mnemo_cli.log.frames import ChainPoint
+from mnemo_cli.log.frames import LOG_VERSION, ChainPoint
 from mnemo_cli.log.journal import GenerationChanged, Journal
 from mnemo_cli.memories import Link, Memory
 from mnemo_cli.store import records as record_codec
+from mnemo_cli.store import vector_blobs
 from mnemo_cli.store.records import Record, RecordFormatError
-
-if TYPE_CHECKING:
-    import numpy as np
 
 
 class IndexState:
@@ -48,6 +45,8 @@ class IndexState:
         self._id_key: bytes | None = None
         self.gen: bytes | None = None
         self.point: ChainPoint | None = None
+        #: The version of `gen`'s log, which says how its `remember` records encode vectors.
+        self.log_version = LOG_VERSION
         #: Frames covered by the newest snapshot on disk (0: none).
         self.snapshot_frames = 0
         #: How the last load went, for stats and tests: "snapshot" or "rebuilt".
@@ -121,9 +120,7 @@ class IndexState:
             self._vectors.remove(self._pending_removals)
             self._pending_removals = []
         if self._pending_keys:
-            import numpy as np
-
-            matrix = np.frombuffer(b"".join(self._pending_blobs), dtype="<f4").reshape(-1, self.model.dimension)
+            matrix = vector_blobs.decode(self._pending_blobs, self.log_version, self.model.dimension)
             self._vectors.add(self._pending_keys, matrix)
             self._pending_keys, self._pending_blobs = [], []
         return self._vectors
@@ -147,7 +144,8 @@ class IndexState:
 
     def _catch_up(self, *, locked: bool = False) -> None:
         expect = self.gen if self.point is not None else None
-        head, bodies = self._journal.read(self.point, locked=locked, expect_gen=expect)
+        head, header, bodies = self._journal.read_log(self.point, locked=locked, expect_gen=expect)
+        self.log_version = header.version  # one per generation: pending blobs never mix two
         with self.catalog.db:
             for body, point in bodies:
                 try:
@@ -166,7 +164,10 @@ class IndexState:
     def _apply(self, record: Record) -> int | None:
         f = record.fields
         if record.op == "remember":
-            if len(record.blob) != self.model.dimension * 4 or f.get("model") != self.model.id:
+            if (
+                len(record.blob) != self.model.dimension * vector_blobs.width(self.log_version)
+                or f.get("model") != self.model.id
+            ):
                 raise IntegrityError(f"{self.path}: memory {f.get('id')} has no {self.model.id} vector")
             key = self.catalog.next_key()
             memory = Memory(
@@ -180,7 +181,7 @@ class IndexState:
                 f.get("supersedes"),
                 f.get("session"),  # absent from records written before sessions existed
             )
-            self.catalog.add(key, memory, f["model"], self.text_key(memory.text))
+            self.catalog.add(key, memory, self.text_key(memory.text))
             return key
         if record.op == "model":
             if self.catalog.count() or self.catalog.counter("forgotten"):
@@ -255,9 +256,3 @@ class IndexState:
             self.path, self._data_key, self._store_id, snapshot_file.Snapshot(self.gen, self.point, payload)
         )
         self.snapshot_frames = self.point.frames
-
-
-def vector_blob(vector: np.ndarray) -> bytes:
-    import numpy as np
-
-    return np.asarray(vector, dtype="<f4").tobytes()

@@ -45,7 +45,7 @@ def test_idf_is_positive_and_falls_with_frequency() -> None:
 def catalog_of(texts: list[str]) -> Catalog:
     catalog = Catalog()
     for key, text in enumerate(texts, start=1):
-        catalog.add(key, Memory(f"{key:032x}", text, "2025-05-01T10:00:00Z"), "m", f"t{key}")
+        catalog.add(key, Memory(f"{key:032x}", text, "2025-05-01T10:00:00Z"), f"t{key}")
     return catalog
 
 

@@ -42,7 +42,7 @@ def memory(n: int, text: str, tags: list[str], day: int, month: int, **extra: st
 
 
 def add(catalog: Catalog, m: Memory) -> None:
-    catalog.add(catalog.next_key(), m, "model", f"text-{m.id}")
+    catalog.add(catalog.next_key(), m, f"text-{m.id}")
 
 
 def fts_ranking(catalog: Catalog, words: list[str], limit: int) -> list[tuple[int, float]]:

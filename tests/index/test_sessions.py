@@ -13,7 +13,7 @@ def memory(n: int, session: str | None, created_at: str = "2025-01-01T00:00:00Z"
 def catalog_of(memories: list[Memory]) -> Catalog:
     catalog = Catalog()
     for m in memories:
-        catalog.add(catalog.next_key(), m, "model", f"text-{m.id}")
+        catalog.add(catalog.next_key(), m, f"text-{m.id}")
     return catalog
 
 

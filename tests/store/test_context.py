@@ -19,7 +19,7 @@ def build(sessions: list[str | None]) -> tuple[Catalog, list[Memory]]:
     memories = []
     for i, session in enumerate(sessions):
         memory = Memory(f"{i:032x}", f"turn {i}", "2025-01-01T00:00:00Z", session=session)
-        catalog.add(catalog.next_key(), memory, "model", f"t{i}")
+        catalog.add(catalog.next_key(), memory, f"t{i}")
         memories.append(memory)
     return catalog, memories
 

@@ -45,7 +45,7 @@ def build(path: Path) -> list[str]:
 
 
 def models_in_log(store: Store) -> set[tuple[str, int]]:
-    return {(r.fields["model"], len(r.blob) // 4) for r in store._records() if r.op == "remember"}
+    return {(r.fields["model"], len(r.blob) // 2) for r in store._records() if r.op == "remember"}  # float16
 
 
 def visible(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -212,3 +212,30 @@ def test_opening_from_a_snapshot_builds_no_empty_catalog(tmp_path: Path, monkeyp
     with Store.open(path, KEY) as store:
         assert store.state().loaded_from == "snapshot"
     assert made == []  # the snapshot's catalog comes from Catalog.deserialize (of the real class)
+
+
+def test_the_catalog_is_compressed_and_a_payload_5_snapshot_is_rebuilt(tmp_path: Path) -> None:
+    import json
+    import struct
+
+    from mnemo_cli.index import snapshot as payload_codec
+    from mnemo_cli.log import snapshot_file
+
+    path = populated(tmp_path / "s")
+    expected = rebuilt_answers(path, tmp_path)
+    with Store.open(path, KEY) as store:
+        state = store.state()
+        payload = payload_codec.encode(state.catalog, state.vectors, state.model.to_json())
+        (meta_len,) = struct.unpack_from("<I", payload)
+        assert json.loads(payload[4 : 4 + meta_len])["version"] == 6
+        assert payload[4 + meta_len + 8 : 4 + meta_len + 12] == b"\x28\xb5\x2f\xfd"  # a zstd frame
+        (snap,) = snapshots(path)
+        old = snapshot_file.read(snap, store._data_key, store.store_id)
+        image, vectors = state.catalog.serialize(), state.vectors.serialize()
+        meta = json.dumps({"version": 5, "model": state.model.to_json(), "dimension": 384, "count": 31}).encode()
+        v5 = b"".join([struct.pack("<I", len(meta)), meta, struct.pack("<Q", len(image)), image])
+        v5 += struct.pack("<Q", len(vectors)) + vectors
+    snap.unlink()
+    snapshot_file.write(path, store._data_key, store.store_id, snapshot_file.Snapshot(old.gen, old.point, v5))
+    assert snapshots(path) == [snap]
+    assert answers(path) == ("rebuilt", expected)
