@@ -34,6 +34,10 @@ class BadPayload(Exception):
     """The payload does not parse, or was made for another model or version: rebuild."""
 
 
+class OlderPayload(BadPayload):
+    """A payload of an earlier version (an older mnemo wrote it): rebuild, and save one anew."""
+
+
 @dataclass
 class Payload:
     catalog: Catalog
@@ -87,7 +91,9 @@ def decode(payload: bytes | memoryview) -> Payload:
     except (struct.error, ValueError, RecursionError, OverflowError) as e:  # OverflowError: offsets past 2**63
         raise BadPayload(str(e)) from None
     if not isinstance(meta, dict) or meta.get("version") != PAYLOAD_VERSION:
-        raise BadPayload(f"payload version {meta.get('version') if isinstance(meta, dict) else '?'}")
+        version = meta.get("version") if isinstance(meta, dict) else None
+        older = type(version) is int and 0 < version < PAYLOAD_VERSION
+        raise (OlderPayload if older else BadPayload)(f"payload version {version if version is not None else '?'}")
     model, dimension = meta.get("model"), meta.get("dimension")
     if not isinstance(model, dict) or type(dimension) is not int or dimension < 1:
         raise BadPayload("no model or dimension")

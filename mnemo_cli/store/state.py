@@ -23,6 +23,15 @@ from mnemo_cli.store import records as record_codec
 from mnemo_cli.store import vector_blobs
 from mnemo_cli.store.records import Record, RecordFormatError
 
+#: Said when the index had to be rebuilt because its snapshot is an older mnemo's: until a new one
+#: is saved (the next change does it, `compact` at once), every start replays the whole log.
+OLDER_SNAPSHOT_NOTE = (
+    "the index snapshot is from an older mnemo, so the index was rebuilt from the log (slow on a large "
+    "store, at every start until the next change saves a new one; `mnemo compact` saves one now)"
+)
+#: Below this many frames a rebuild costs little: no note.
+REBUILD_NOTE_FRAMES = 256
+
 
 class IndexState:
     def __init__(self, path: Path, store_id: bytes, data_key: bytes, journal: Journal) -> None:
@@ -49,6 +58,8 @@ class IndexState:
         self.log_version = LOG_VERSION
         #: Frames covered by the newest snapshot on disk (0: none).
         self.snapshot_frames = 0
+        #: What the last load has to tell the user (`OLDER_SNAPSHOT_NOTE`).
+        self.notes: list[str] = []
         #: How the last load went, for stats and tests: "snapshot" or "rebuilt".
         self.loaded_from = ""
         #: Recalls answered from this state: from the second on, the lexical side runs in memory
@@ -65,6 +76,7 @@ class IndexState:
         """`locked`: the caller holds the exclusive lock (so do not take the shared one).
         `use_snapshots=False`: replay the whole log (what `verify --deep` compares against)."""
         head = self._journal.read_head()
+        self.notes, older = [], False  # older: a snapshot this mnemo skipped as an older one's
         for frames, path in snapshot_file.listing(self.path, head.gen) if use_snapshots else []:
             if frames > head.frames:
                 continue
@@ -77,6 +89,9 @@ class IndexState:
                 model = ModelSpec.from_json(payload.model)
                 if payload.dimension != model.dimension:
                     continue
+            except payload_codec.OlderPayload:
+                older = True
+                continue
             except (snapshot_file.BadSnapshot, payload_codec.BadPayload, ModelError):
                 continue  # rebuilt from the log, which says the same (or explains what is wrong)
             self._reset(payload.catalog, payload.vectors, model)
@@ -93,6 +108,8 @@ class IndexState:
         self.snapshot_frames = 0
         self._catch_up(locked=locked)
         self.loaded_from = "rebuilt"
+        if older and head.frames >= REBUILD_NOTE_FRAMES:
+            self.notes.append(OLDER_SNAPSHOT_NOTE)
 
     def _reset(self, catalog: Catalog, vector_bytes: bytes | memoryview | None, model: ModelSpec) -> None:
         self.catalog = catalog

@@ -104,9 +104,8 @@ class Store:
     ) -> Store:
         """Unlock the store at `path` (default: `$MNEMO_HOME`) with `secret`.
 
-        `preload_model`: start loading the embedding model in a background thread now, while the
-        key is derived and the index opens, for a caller about to embed (a cold `recall` or
-        `remember`); `close` waits for the thread."""
+        `preload_model`: load the embedding model in a background thread from now on, for a caller
+        about to embed (a cold `recall` or `remember`); `close` waits for the thread."""
         with timings.phase("unlock"):
             preload = None
             if preload_model and embedder is None:
@@ -225,6 +224,7 @@ class Store:
                 state = IndexState(self.path, self.store_id, self._data_key, self.journal)
                 state.load()
             self._state = state
+            self.notes.extend(state.notes)  # an older mnemo's snapshot, rebuilt
             if self._preload is not None:
                 self._preload.want(state.model)
         elif not self._fresh:
@@ -315,8 +315,8 @@ class Store:
         return frames_beyond >= SNAPSHOT_EVERY  # below that, replaying the log is cheaper
 
     def _maybe_snapshot(self, head: Head) -> None:
-        newest = snapshot_file.listing(self.path, head.gen)
-        covered = newest[0][0] if newest else 0
+        newest = snapshot_file.listing(self.path, head.gen)  # one this state could not use covers nothing
+        covered = min(newest[0][0] if newest else 0, self._state.snapshot_frames if self._state else head.frames)
         if not self._snapshot_due(head.frames - covered):
             return
         state = self.state()  # loading takes the shared lock: never while holding the exclusive one

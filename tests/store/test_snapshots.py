@@ -239,3 +239,35 @@ def test_the_catalog_is_compressed_and_a_payload_5_snapshot_is_rebuilt(tmp_path:
     snapshot_file.write(path, store._data_key, store.store_id, snapshot_file.Snapshot(old.gen, old.point, v5))
     assert snapshots(path) == [snap]
     assert answers(path) == ("rebuilt", expected)
+
+
+def test_an_older_mnemos_snapshot_is_rebuilt_with_a_note_until_the_next_change_saves_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mnemo_cli.index import snapshot as payload_codec
+    from mnemo_cli.store import state as state_module
+
+    monkeypatch.setattr(state_module, "REBUILD_NOTE_FRAMES", 20)
+    with monkeypatch.context() as older:  # the snapshot an earlier payload version wrote
+        older.setattr(payload_codec, "PAYLOAD_VERSION", payload_codec.PAYLOAD_VERSION - 1)
+        path = populated(tmp_path / "store")
+    before = snapshots(path)
+    for _ in range(2):  # read-only: rebuilt at every start, and said so
+        with Store.open(path, KEY) as store:
+            assert store.state().loaded_from == "rebuilt"
+            assert store.notes == [state_module.OLDER_SNAPSHOT_NOTE]
+    assert snapshots(path) == before
+    with Store.open(path, KEY) as store:  # one change saves a snapshot of this version at once
+        store.remember("a change")
+    with Store.open(path, KEY) as store:
+        assert store.state().loaded_from == "snapshot" and store.notes == []
+
+
+def test_a_small_store_is_rebuilt_without_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mnemo_cli.index import snapshot as payload_codec
+
+    with monkeypatch.context() as older:
+        older.setattr(payload_codec, "PAYLOAD_VERSION", payload_codec.PAYLOAD_VERSION - 1)
+        path = populated(tmp_path / "store")
+    with Store.open(path, KEY) as store:
+        assert store.state().loaded_from == "rebuilt" and store.notes == []
