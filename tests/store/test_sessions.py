@@ -4,7 +4,6 @@ import and export carrying the session, and old stores (no sessions) still openi
 from __future__ import annotations
 
 import json
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -172,9 +171,7 @@ def test_simple_import_lines_take_a_session() -> None:
 
 @pytest.fixture
 def old_store(tmp_path: Path) -> Path:
-    with tarfile.open(old_fixture.ARCHIVE) as archive:
-        archive.extractall(tmp_path, filter="data")
-    return tmp_path / "store"
+    return old_fixture.unpack(tmp_path)
 
 
 def test_a_store_from_before_sessions_opens_lists_and_recalls(old_store: Path) -> None:

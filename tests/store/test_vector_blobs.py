@@ -3,7 +3,6 @@ float16 from version 2. Recall must not tell them apart, and version 1 logs keep
 
 from __future__ import annotations
 
-import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -100,9 +99,7 @@ def answers(store: Store) -> list[list[tuple[str, float, str]]]:
 
 @pytest.fixture
 def old_store(tmp_path: Path) -> Path:
-    with tarfile.open(old_fixture.ARCHIVE) as archive:
-        archive.extractall(tmp_path, filter="data")
-    return tmp_path / "store"
+    return old_fixture.unpack(tmp_path)
 
 
 def test_a_v1_fixture_store_compacts_into_a_v2_log_with_identical_recall(old_store: Path) -> None:
