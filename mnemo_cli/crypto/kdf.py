@@ -116,6 +116,7 @@ SUBKEY_PURPOSES = {
     "index": b"mnemo-index-v1",
     "id": b"mnemo-id-v1",
     "seen": b"mnemo-seen-v1",
+    "remote": b"mnemo-remote-v1",
 }
 
 
