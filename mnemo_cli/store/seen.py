@@ -85,11 +85,16 @@ def state_dir() -> Path:
 
 
 def record_path(store_id: bytes, location: Path) -> Path:
-    """`<state>/seen/<store id>-<place>`: `place` is 16 hex digits of BLAKE2b over the store folder's
-    real path, so a copy of the store elsewhere (a backup) keeps a record of its own."""
+    """`<state>/seen/<store id>-<place>` (`state_file`)."""
+    return state_file("seen", store_id, location)
+
+
+def state_file(folder: str, store_id: bytes, location: Path) -> Path:
+    """`<state>/<folder>/<store id>-<place>`: `place` is 16 hex digits of BLAKE2b over the store
+    folder's real path, so a copy of the store elsewhere (a backup) has a file of its own."""
     where = os.fsencode(os.path.realpath(location))
     place = hashlib.blake2b(where, digest_size=8, person=_PLACE_PERSON).hexdigest()
-    return state_dir() / "seen" / f"{store_id.hex()}-{place}"
+    return state_dir() / folder / f"{store_id.hex()}-{place}"
 
 
 def encode(seen: Seen, data_key: bytes) -> bytes:
