@@ -84,7 +84,7 @@ class Journal:
 
     def replay(self, *, lock_wait: float | None = None) -> Iterator[bytes]:
         """Every committed body, oldest first, each checked against the chain; ends exactly on HEAD."""
-        _anchor, bodies = self.read(lock_wait=lock_wait)
+        _anchor, _header, bodies = self.read(lock_wait=lock_wait)
         for body, _point in bodies:
             yield body
 
@@ -106,9 +106,11 @@ class Journal:
         lock_wait: float | None = None,
         locked: bool = False,
         expect_gen: bytes | None = None,
-    ) -> tuple[Head, Iterator[tuple[bytes, ChainPoint]]]:
-        """HEAD, and the committed bodies after `start` (default: the beginning) with the chain point
-        after each. Iterate to the end: the chain is only known to land on HEAD when it does.
+    ) -> tuple[Head, LogHeader, Iterator[tuple[bytes, ChainPoint]]]:
+        """HEAD, the log's header (checked before this returns: its `version` says how the bodies
+        encode vectors, docs/format.md 9.1), and the committed bodies after `start` (default: the
+        beginning) with the chain point after each. Iterate to the end: the chain is only known to
+        land on HEAD when it does.
 
         A `start` that is not a point of this chain (a stale or foreign snapshot) raises
         `IntegrityError` at the first frame, or at once if it lies beyond HEAD.
@@ -116,19 +118,6 @@ class Journal:
         `expect_gen`: `start` is a point of that generation; if HEAD names another (a compaction
         switched generations since the caller looked), raise `GenerationChanged` instead.
         """
-        anchor, _header, bodies = self.read_log(start, lock_wait=lock_wait, locked=locked, expect_gen=expect_gen)
-        return anchor, bodies
-
-    def read_log(
-        self,
-        start: ChainPoint | None = None,
-        *,
-        lock_wait: float | None = None,
-        locked: bool = False,
-        expect_gen: bytes | None = None,
-    ) -> tuple[Head, LogHeader, Iterator[tuple[bytes, ChainPoint]]]:
-        """`read`, with the log's header (checked before this returns): its `version` says how the
-        bodies encode vectors (docs/format.md 9.1)."""
         if locked:
             anchor = self._open_anchor(expect_gen)
             path, fd = self._open_log(anchor, fileops.open_read)

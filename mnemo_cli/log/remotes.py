@@ -95,7 +95,7 @@ class FolderRemote:
                 continue
             target = into / name
             fileops.make_parents(target)
-            fileops.write_outside(target, [data])
+            fileops.write_outside(target, [data], sync=False)  # a staging copy: the log commits what counts
         return missing
 
     def push(self, source: Path, names: Sequence[str]) -> None:

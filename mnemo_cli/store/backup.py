@@ -99,7 +99,7 @@ def _authenticate(source: Path, store_id: bytes, data_key: bytes, anchor: Head, 
     authenticates, before anything is written: damage that the source's index snapshot hides from
     its readers is never copied into a backup, and an earlier backup is never replaced by one."""
     start = None if since is None else ChainPoint(since.frames, since.log_bytes, since.last_tag)
-    _head, bodies = Journal(source, store_id, data_key).read(start, locked=True, expect_gen=anchor.gen)
+    _head, _header, bodies = Journal(source, store_id, data_key).read(start, locked=True, expect_gen=anchor.gen)
     for _body in bodies:
         pass
 

@@ -97,7 +97,7 @@ def rewrite_generation(
     journal.refuse_if_rolled_back(before)
     live = {memory.id for memory in state.catalog.in_order()}
     kept: list[bytes] = []
-    _anchor, header, bodies = journal.read_log(locked=True)
+    _anchor, header, bodies = journal.read(locked=True)
     for body, _point in bodies:
         record = record_codec.decode(body)
         memory_id = record.fields.get("id")

@@ -152,7 +152,7 @@ def rekey(
         before = store.head()
         journal.refuse_if_rolled_back(before)
         # Every record is read (and authenticated) before anything is written: damage stops it here.
-        _anchor, header, chain = journal.read_log(locked=True)
+        _anchor, header, chain = journal.read(locked=True)
         bodies = [vector_blobs.upgraded(body, header.version) for body, _point in chain]  # a new log: f16
         table, _notes = keyslot_files.read(store.path, store.store_id)
         current = [slot for slot in table.slots if slot.key_id == before.key_id]

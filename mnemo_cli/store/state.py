@@ -161,7 +161,7 @@ class IndexState:
 
     def _catch_up(self, *, locked: bool = False) -> None:
         expect = self.gen if self.point is not None else None
-        head, header, bodies = self._journal.read_log(self.point, locked=locked, expect_gen=expect)
+        head, header, bodies = self._journal.read(self.point, locked=locked, expect_gen=expect)
         self.log_version = header.version  # one per generation: pending blobs never mix two
         with self.catalog.db:
             for body, point in bodies:

@@ -98,7 +98,7 @@ def test_a_reader_holding_the_old_generation_is_not_disturbed(tmp_path: Path) ->
     path = tmp_path / "s"
     build(path)
     reader = Store.open(path, KEY)
-    head, bodies = reader.journal.read()
+    head, _header, bodies = reader.journal.read()
     first = next(bodies)
     Store.open(path, KEY).compact()
     rest = list(bodies)  # still reading the old, now deleted, log through its descriptor
