@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mnemo_cli.index.coverage import coverage as term_coverage
+from mnemo_cli.index.replicas import SCHEMA as REPLICA_SCHEMA
+from mnemo_cli.index.replicas import ReplicaRules
 from mnemo_cli.index.sessions import SessionQueries, visible
 from mnemo_cli.index.terms import fts_query, query_terms
 from mnemo_cli.memories import Link, Memory
@@ -49,21 +51,21 @@ CREATE INDEX memories_by_session ON memories(session, created_ts, key) WHERE ses
 CREATE TABLE memory_tags(tag TEXT NOT NULL, key INTEGER NOT NULL, PRIMARY KEY(tag, key)) WITHOUT ROWID;
 CREATE TABLE links(
     src TEXT NOT NULL, dst TEXT NOT NULL, rel TEXT NOT NULL, created_at TEXT NOT NULL, seq INTEGER NOT NULL,
-    PRIMARY KEY(src, dst)
+    stamp TEXT NOT NULL, origin TEXT NOT NULL, PRIMARY KEY(src, dst)
 ) WITHOUT ROWID;
 CREATE INDEX links_by_dst ON links(dst);
 CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(
     text, tags, dates, content='memories', content_rowid='key', tokenize='{TOKENIZER}'
 );
-"""
+{REPLICA_SCHEMA}"""
 #: BM25 column weights: text, tags, date words.
 BM25_WEIGHTS = (1.0, 0.5, 0.5)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _HEX = re.compile(r"^[0-9a-f]+$")
 
 
-class Catalog(SessionQueries):
+class Catalog(SessionQueries, ReplicaRules):
     def __init__(self, connection: sqlite3.Connection | None = None) -> None:
         if connection is None:
             connection = sqlite3.connect(":memory:", check_same_thread=False)
@@ -93,7 +95,8 @@ class Catalog(SessionQueries):
 
     def add(self, key: int, memory: Memory, text_key: str) -> None:
         """Insert a memory; `text_key` is a keyed hash of its text (exact-duplicate detection).
-        A memory that supersedes another hides it and takes over its links."""
+        A memory that supersedes another hides the current version of it and takes over its links
+        (`ReplicaRules.supersede`)."""
         tags_json = json.dumps(list(memory.tags), ensure_ascii=False)
         dates = date_words(memory.created_at)
         self.db.execute(
@@ -118,22 +121,12 @@ class Catalog(SessionQueries):
             ),
         )
         if memory.supersedes:
-            self.db.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (memory.id, memory.supersedes))
-            self.db.execute("UPDATE OR REPLACE links SET src = ? WHERE src = ?", (memory.id, memory.supersedes))
-            self.db.execute("UPDATE OR REPLACE links SET dst = ? WHERE dst = ?", (memory.id, memory.supersedes))
+            self.supersede(memory.id, memory.supersedes)
         self.db.execute(
             "INSERT INTO fts(rowid, text, tags, dates) VALUES (?, ?, ?, ?)",
             (key, memory.text, _fts_tags(memory.tags), dates),
         )
         self.db.executemany("INSERT INTO memory_tags(tag, key) VALUES (?, ?)", [(tag, key) for tag in memory.tags])
-
-    def link(self, link: Link) -> None:
-        self._link_seq += 1
-        self.db.execute(
-            "INSERT INTO links(src, dst, rel, created_at, seq) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT(src, dst) DO UPDATE SET rel = excluded.rel, created_at = excluded.created_at",
-            (link.src, link.dst, link.rel, link.created_at, self._link_seq),
-        )
 
     def remove(self, memory_id: str) -> int | None:
         """Delete a memory, its index entries and every link touching it; its key, or None."""
@@ -148,6 +141,7 @@ class Catalog(SessionQueries):
         self.db.execute("DELETE FROM memories WHERE key = ?", (key,))
         self.db.execute("DELETE FROM memory_tags WHERE key = ?", (key,))
         self.db.execute("DELETE FROM links WHERE src = ? OR dst = ?", (memory_id, memory_id))
+        self.db.execute("DELETE FROM unlinked WHERE src = ? OR dst = ?", (memory_id, memory_id))
         self.bump("forgotten")
         return key
 
@@ -229,33 +223,14 @@ class Catalog(SessionQueries):
         return row[0] if row else None
 
     def history(self, memory_id: str) -> list[Memory]:
-        """Every version of a memory, oldest first: what it superseded and what superseded it."""
-        older: list[Memory] = []
-        current = self.get(memory_id)
-        seen = set()
-        while current is not None and current.supersedes and current.supersedes not in seen:
-            seen.add(current.supersedes)
-            current = self.get(current.supersedes)
-            if current is not None:
-                older.insert(0, current)
-        newer: list[Memory] = []
-        follow = self.superseded_by(memory_id)
-        while follow and follow not in seen:
-            seen.add(follow)
-            found = self.get(follow)
-            if found is None:
-                break
-            newer.append(found)
-            follow = self.superseded_by(follow)
-        me = self.get(memory_id)
-        return [*older, *([me] if me else []), *newer]
+        """Every version of a memory held, oldest first: what it superseded, what superseded it, and
+        versions other devices made of the same memory meanwhile (`ReplicaRules.family`)."""
+        versions = [m for m in (self.get(i) for i in self.family(memory_id)) if m is not None]
+        return sorted(versions, key=lambda m: _ts(m.created_at))
 
     def relation(self, src: str, dst: str) -> str | None:
         row = self.db.execute("SELECT rel FROM links WHERE src = ? AND dst = ?", (src, dst)).fetchone()
         return row[0] if row else None
-
-    def unlink(self, src: str, dst: str) -> bool:
-        return self.db.execute("DELETE FROM links WHERE src = ? AND dst = ?", (src, dst)).rowcount > 0
 
     # -- reading --------------------------------------------------------------------------------
 

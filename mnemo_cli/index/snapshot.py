@@ -1,7 +1,7 @@
 """The snapshot payload: the catalog's SQLite bytes and the vector index's bytes, with a small header.
 
 Payload = `meta_len:u32 ‖ meta JSON ‖ catalog_len:u64 ‖ catalog ‖ vectors_len:u64 ‖ vectors`, where
-meta = {"version": 6, "model": {the model spec as JSON}, "dimension": D, "count": N} and the catalog
+meta = {"version": 7, "model": {the model spec as JSON}, "dimension": D, "count": N} and the catalog
 is a zstd frame of the SQLite image (a third of its size; 100k memories decompress in ~60 ms,
 zlib took ~230). The envelope around it (keys, chain point) is `log/snapshot_file.py`. zstandard
 is imported here only, when a snapshot is read or written.
@@ -23,7 +23,9 @@ from mnemo_cli.index.vectors import Vectors
 #: 5: memories gained a session column (and an index on session, created_ts, key).
 #: 6: the catalog image is compressed (zstd, level `_LEVEL`); memories lost their model column
 #:    (every row repeated the generation's model id, which the payload's meta names once).
-PAYLOAD_VERSION = 6
+#: 7: links gained the stamp and origin of their record; tables of tombstones (`forgotten`,
+#:    `unlinked`), remote chains and the fold's mark (index/replicas.py, docs/sync.md).
+PAYLOAD_VERSION = 7
 #: zstd's level 1: at 100k memories 15.4 MB in ~120 ms, against 14.9 MB in ~310 ms at level 3.
 _LEVEL = 1
 _U32 = struct.Struct("<I")

@@ -19,7 +19,8 @@ from mnemo_cli.errors import UsageError
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
 from mnemo_cli.store import records as record_codec
-from mnemo_cli.store import values, vector_blobs
+from mnemo_cli.store import values
+from mnemo_cli.store.live_records import live_records
 from mnemo_cli.store.records import Record
 from mnemo_cli.store.remembering import embed_batches
 from mnemo_cli.store.state import IndexState
@@ -95,30 +96,14 @@ def rewrite_generation(
 
     journal = store.journal
     journal.refuse_if_rolled_back(before)
-    live = {memory.id for memory in state.catalog.in_order()}
-    kept: list[bytes] = []
     _anchor, header, bodies = journal.read(locked=True)
-    for body, _point in bodies:
-        record = record_codec.decode(body)
-        memory_id = record.fields.get("id")
-        if record.op != "remember" or memory_id not in live:
-            continue
-        live.discard(memory_id)  # the first record of an id is the memory
-        if vectors is not None:
-            fields = {**record.fields, "model": model.id}
-            body = record_codec.encode(Record("remember", fields, vector_blobs.encode(vectors[memory_id])))
-        else:  # the new generation's log is of the current version: a version 1 vector becomes float16
-            body = vector_blobs.upgraded(body, header.version)
-        kept.append(body)
-    memories = len(kept)
-    links = state.catalog.all_links()
-    kept += [record_codec.encode(Record("link", link.to_json())) for link in links]
+    kept, memories, links = live_records(state.catalog, (b for b, _p in bodies), header.version, model, vectors)
     marker = Record("compacted", {"at": values.normalise_time(None), "at_epoch": int(time.time())})
     first = [record_codec.encode(marker)]
     if model != EMBEDDED:  # the vectors kept come from it: the new generation says so
         first.append(record_codec.encode(_model_record(model)))
     new, removed = switch_generation(store, journal, [*first, *kept], before.key_id, before.commit + 1)
-    return new, memories, len(links), removed
+    return new, memories, links, removed
 
 
 def compact(store: Store, *, lock_wait: float | None = None) -> CompactReport:

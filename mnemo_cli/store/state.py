@@ -7,6 +7,7 @@ after it; a missing, stale, corrupt or foreign snapshot means replaying the whol
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mnemo_cli.embed.model_spec import EMBEDDED, ModelSpec
@@ -14,14 +15,16 @@ from mnemo_cli.errors import IntegrityError, ModelError, UnsupportedFormat
 from mnemo_cli.index import snapshot as payload_codec
 from mnemo_cli.index.catalog import Catalog
 from mnemo_cli.index.lexicon import Lexicon
+from mnemo_cli.index.replicas import ChainMark
 from mnemo_cli.index.vectors import Vectors
 from mnemo_cli.log import fileops, snapshot_file
 from mnemo_cli.log.frames import LOG_VERSION, ChainPoint
 from mnemo_cli.log.journal import GenerationChanged, Journal
-from mnemo_cli.memories import Link, Memory
+from mnemo_cli.memories import Memory
 from mnemo_cli.store import records as record_codec
 from mnemo_cli.store import vector_blobs
 from mnemo_cli.store.records import Record, RecordFormatError
+from mnemo_cli.store.stamps import order_key
 
 #: Said when the index had to be rebuilt because its snapshot is an older mnemo's: until a new one
 #: is saved (the next change does it, `compact` at once), every start replays the whole log.
@@ -31,6 +34,10 @@ OLDER_SNAPSHOT_NOTE = (
 )
 #: Below this many frames a rebuild costs little: no note.
 REBUILD_NOTE_FRAMES = 256
+
+
+class _OutOfOrder(Exception):
+    """A stamped record sorts before records already folded in."""
 
 
 class IndexState:
@@ -76,6 +83,7 @@ class IndexState:
         """`locked`: the caller holds the exclusive lock (so do not take the shared one).
         `use_snapshots=False`: replay the whole log (what `verify --deep` compares against)."""
         head = self._journal.read_head()
+        self.loaded_from = ""
         self.notes, older = [], False  # older: a snapshot this mnemo skipped as an older one's
         for frames, path in snapshot_file.listing(self.path, head.gen) if use_snapshots else []:
             if frames > head.frames:
@@ -100,6 +108,8 @@ class IndexState:
                 self._catch_up(locked=locked)
             except (IntegrityError, GenerationChanged):
                 continue  # the snapshot is not a point of this chain: try an older one, or rebuild
+            if self.loaded_from == "folded":  # the tail held a record from before the snapshot's
+                return
             self.snapshot_frames = frames
             self.loaded_from = "snapshot"
             return
@@ -107,7 +117,7 @@ class IndexState:
         self.gen, self.point = head.gen, None
         self.snapshot_frames = 0
         self._catch_up(locked=locked)
-        self.loaded_from = "rebuilt"
+        self.loaded_from = self.loaded_from or "rebuilt"
         if older and head.frames >= REBUILD_NOTE_FRAMES:
             self.notes.append(OLDER_SNAPSHOT_NOTE)
 
@@ -163,24 +173,65 @@ class IndexState:
         expect = self.gen if self.point is not None else None
         head, header, bodies = self._journal.read(self.point, locked=locked, expect_gen=expect)
         self.log_version = header.version  # one per generation: pending blobs never mix two
-        with self.catalog.db:
-            for body, point in bodies:
-                try:
-                    record = record_codec.decode(body)
-                except RecordFormatError as e:
-                    raise IntegrityError(f"{self.path}: log frame {point.frames - 1}: {e}") from None
-                key = self._apply(record)
-                if key is not None:
-                    self._pending_keys.append(key)
-                    self._pending_blobs.append(record.blob)
-                self.point = point
+        try:
+            with self.catalog.db:
+                mark = self.catalog.fold_mark()
+                for body, point in bodies:
+                    record = self._decode(body, point)
+                    key = order_key(record)
+                    if key is not None:
+                        if key < mark:
+                            raise _OutOfOrder()
+                        mark = key
+                    self._fold_in(record)
+                    self.point = point
+                self.catalog.set_fold_mark(mark)
+        except _OutOfOrder:
+            self._fold_all(locked=locked)
+            return
         self.gen = head.gen
         if self.point is None:  # an empty log: the state stands at its beginning
             self.point = ChainPoint(head.frames, head.log_bytes, head.last_tag)
 
+    def _fold_all(self, *, locked: bool) -> None:
+        """Fold the whole log in the records' order (`store/stamps.py`): what a record pulled from
+        another device, stamped before records already folded in, needs."""
+        head, header, bodies = self._journal.read(None, locked=locked)
+        self._reset(Catalog(), None, EMBEDDED)
+        self.log_version = header.version
+        self.gen, self.point = head.gen, ChainPoint(head.frames, head.log_bytes, head.last_tag)
+        entries = []
+        for position, (body, point) in enumerate(bodies):
+            record = self._decode(body, point)
+            key = order_key(record)
+            entries.append(((key is not None, key or "", position), record))
+        entries.sort(key=lambda entry: entry[0])
+        with self.catalog.db:
+            for _order, record in entries:
+                self._fold_in(record)
+            self.catalog.set_fold_mark(max((e[0][1] for e in entries if e[0][0]), default=""))
+        self.snapshot_frames = 0  # what is on disk is of another fold: the next writer saves this one
+        self.loaded_from = "folded"
+
+    def _decode(self, body: bytes, point: ChainPoint) -> Record:
+        try:
+            return record_codec.decode(body)
+        except RecordFormatError as e:
+            raise IntegrityError(f"{self.path}: log frame {point.frames - 1}: {e}") from None
+
+    def _fold_in(self, record: Record) -> None:
+        key = self._apply(record)
+        if key is not None:
+            self._pending_keys.append(key)
+            self._pending_blobs.append(record.blob)
+
     def _apply(self, record: Record) -> int | None:
+        """Fold `record` in (`index/replicas.py` has the rules); the key of a memory it adds."""
         f = record.fields
+        stamp, origin = f.get("t", ""), f.get("from", "")
         if record.op == "remember":
+            if self.catalog.has(f["id"]) or self.catalog.is_forgotten(f["id"]):
+                return None  # pulled twice, or forgotten by another device meanwhile
             if (
                 len(record.blob) != self.model.dimension * vector_blobs.width(self.log_version)
                 or f.get("model") != self.model.id
@@ -211,13 +262,18 @@ class IndexState:
             return None
         if record.op == "forget":
             for memory_id in f["ids"]:
+                self.catalog.tombstone(memory_id, stamp, origin)
                 self._drop_vector(self.catalog.remove(memory_id))
             return None
         if record.op == "link":
-            self.catalog.link(Link(f["src"], f["dst"], f["rel"], f["created_at"]))
+            self.catalog.set_link(f["src"], f["dst"], f["rel"], f["created_at"], stamp, origin)
             return None
         if record.op == "unlink":
-            self.catalog.unlink(f["src"], f["dst"])
+            self.catalog.set_unlink(f["src"], f["dst"], f.get("created_at", ""), stamp, origin)
+            return None
+        if record.op == "chain":
+            detail = json.dumps(f.get("detail", {}), sort_keys=True)
+            self.catalog.set_chain_mark(ChainMark(f["device"], bool(f.get("own")), f["seq"], f["tag"], detail))
             return None
         raise UnsupportedFormat(f"{self.path}: unknown record '{record.op}' (written by a newer mnemo?)")
 

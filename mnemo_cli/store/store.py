@@ -32,7 +32,8 @@ from mnemo_cli.log import layout, snapshot_file, store_header
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
-from mnemo_cli.store import checks, creating, generations, key_admin, queries, remembering, rollback, seen, unlocking
+from mnemo_cli.store import checks, creating, generations, key_admin, queries, remembering, rollback, seen, stamps
+from mnemo_cli.store import unlocking
 from mnemo_cli.store import records as record_codec
 from mnemo_cli.store.backup import BackupReport, backup_and_verify
 from mnemo_cli.store.checks import VerifyReport
@@ -150,14 +151,13 @@ class Store:
 
     def head(self) -> Head:
         return self.journal.read_head()
-
     def _append(
         self, new: Sequence[Record], *, lock_wait: float | None = None, expect_gen: bytes | None = None
     ) -> Head:
-        """Commit `new` records, all or nothing, durably, before returning.
-
+        """Commit `new` records (stamped: `store/stamps.py`), all or nothing, durably, before returning.
         `expect_gen`: only into that log generation, else `GenerationChanged` and nothing written."""
-        bodies = [record_codec.encode(r) for r in new]
+        mark = self._state.catalog.fold_mark() if self._state is not None else ""
+        bodies = [record_codec.encode(r) for r in stamps.stamped(new, mark)]
         journal = self.journal
         self._fresh = False  # the next read sees this commit, or the generation that refused it
         head = journal.append(bodies, lock_wait=lock_wait, expect_gen=expect_gen)

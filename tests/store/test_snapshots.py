@@ -227,7 +227,7 @@ def test_the_catalog_is_compressed_and_a_payload_5_snapshot_is_rebuilt(tmp_path:
         state = store.state()
         payload = payload_codec.encode(state.catalog, state.vectors, state.model.to_json())
         (meta_len,) = struct.unpack_from("<I", payload)
-        assert json.loads(payload[4 : 4 + meta_len])["version"] == 6
+        assert json.loads(payload[4 : 4 + meta_len])["version"] == payload_codec.PAYLOAD_VERSION
         assert payload[4 + meta_len + 8 : 4 + meta_len + 12] == b"\x28\xb5\x2f\xfd"  # a zstd frame
         (snap,) = snapshots(path)
         old = snapshot_file.read(snap, store._data_key, store.store_id)
