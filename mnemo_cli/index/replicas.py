@@ -131,7 +131,9 @@ class ReplicaRules:
         return self.db.execute("SELECT 1 FROM forgotten WHERE id = ?", (memory_id,)).fetchone() is not None
 
     def tombstone(self, memory_id: str, stamp: str, origin: str) -> None:
-        self.db.execute("INSERT OR IGNORE INTO forgotten(id, stamp, origin) VALUES (?, ?, ?)", (memory_id, stamp, origin))
+        self.db.execute(
+            "INSERT OR IGNORE INTO forgotten(id, stamp, origin) VALUES (?, ?, ?)", (memory_id, stamp, origin)
+        )
 
     def tombstones(self) -> list[tuple[str, str, str]]:
         """(id, stamp, origin) of every forgotten memory, in stamp order."""

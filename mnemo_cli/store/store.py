@@ -32,8 +32,7 @@ from mnemo_cli.log import layout, snapshot_file, store_header
 from mnemo_cli.log.head import Head
 from mnemo_cli.log.journal import Journal
 from mnemo_cli.memories import Hit, Link, Memory, NewMemory
-from mnemo_cli.store import checks, creating, generations, key_admin, queries, remembering, rollback, seen, stamps
-from mnemo_cli.store import unlocking
+from mnemo_cli.store import checks, creating, generations, key_admin, queries, remembering, rollback, seen, unlocking
 from mnemo_cli.store import records as record_codec
 from mnemo_cli.store.backup import BackupReport, backup_and_verify
 from mnemo_cli.store.checks import VerifyReport
@@ -44,6 +43,7 @@ from mnemo_cli.store.location import store_path
 from mnemo_cli.store.operation import operation
 from mnemo_cli.store.records import Record, RecordFormatError
 from mnemo_cli.store.remembering import COMMIT_BATCH, RememberReport, new_memory
+from mnemo_cli.store.stamps import stamped
 from mnemo_cli.store.state import IndexState
 
 if TYPE_CHECKING:
@@ -107,20 +107,7 @@ class Store:
 
         `preload_model`: load the embedding model in a background thread from now on, for a caller
         about to embed (a cold `recall` or `remember`); `close` waits for the thread."""
-        with timings.phase("unlock"):
-            preload = None
-            if preload_model and embedder is None:
-                from mnemo_cli.embed.embedder import Preload
-
-                preload = Preload()
-            try:
-                store = unlocking.unlock(cls, store_path() if path is None else Path(path), secret, embedder)
-            except BaseException:
-                if preload is not None:
-                    preload.cancel()
-                raise
-            store._preload = preload
-            return store
+        return unlocking.open_store(cls, store_path() if path is None else Path(path), secret, embedder, preload_model)
 
     def recheck(self) -> list[str]:
         """`open`'s checks made again without the key derivation, for a process that keeps the store
@@ -151,13 +138,14 @@ class Store:
 
     def head(self) -> Head:
         return self.journal.read_head()
+
     def _append(
         self, new: Sequence[Record], *, lock_wait: float | None = None, expect_gen: bytes | None = None
     ) -> Head:
         """Commit `new` records (stamped: `store/stamps.py`), all or nothing, durably, before returning.
         `expect_gen`: only into that log generation, else `GenerationChanged` and nothing written."""
         mark = self._state.catalog.fold_mark() if self._state is not None else ""
-        bodies = [record_codec.encode(r) for r in stamps.stamped(new, mark)]
+        bodies = [record_codec.encode(r) for r in stamped(new, mark)]
         journal = self.journal
         self._fresh = False  # the next read sees this commit, or the generation that refused it
         head = journal.append(bodies, lock_wait=lock_wait, expect_gen=expect_gen)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mnemo_cli import timings
 from mnemo_cli.crypto import keyslots, secrets
 from mnemo_cli.crypto.keyslots import KeySlot, KeySlotTable
 from mnemo_cli.errors import AuthenticationError
@@ -19,6 +20,27 @@ from mnemo_cli.store import seen
 if TYPE_CHECKING:
     from mnemo_cli.embed.embedder import Embedder
     from mnemo_cli.store.store import Store
+
+
+def open_store(
+    cls: type[Store], path: Path, secret: secrets.Secret, embedder: Embedder | None, preload_model: bool
+) -> Store:
+    """`Store.open`: `unlock`, loading the embedding model meanwhile in a background thread when
+    `preload_model` (and no embedder is given)."""
+    with timings.phase("unlock"):
+        preload = None
+        if preload_model and embedder is None:
+            from mnemo_cli.embed.embedder import Preload
+
+            preload = Preload()
+        try:
+            store = unlock(cls, path, secret, embedder)
+        except BaseException:
+            if preload is not None:
+                preload.cancel()
+            raise
+        store._preload = preload
+        return store
 
 
 def unlock(cls: type[Store], path: Path, secret: secrets.Secret, embedder: Embedder | None) -> Store:

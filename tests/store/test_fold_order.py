@@ -4,6 +4,7 @@ versions, links and tombstones as the same records appended in stamp order."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def test_any_arrival_order_folds_to_the_same_state(tmp_path_factory, seed: int, 
     shuffled = records[:]
     random.Random(seed + 1).shuffle(shuffled)
     edges = sorted({min(c, len(shuffled)) for c in cuts} | {0, len(shuffled)})
-    batches = [shuffled[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+    batches = [shuffled[a:b] for a, b in itertools.pairwise(edges)]
     base = tmp_path_factory.mktemp("fold")
     assert state_of(base / "shuffled", batches) == state_of(base / "ordered", [records])
 
