@@ -12,7 +12,7 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,7 +41,8 @@ CREATE TABLE memories(
     supersedes TEXT,
     superseded_by TEXT,
     text_key TEXT NOT NULL,
-    session TEXT
+    session TEXT,
+    stamp TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX memories_by_text_key ON memories(text_key);
 CREATE INDEX memories_superseded ON memories(superseded_by) WHERE superseded_by IS NOT NULL;
@@ -93,16 +94,15 @@ class Catalog(SessionQueries, ReplicaRules):
         self.bump("keys")
         return self.counter("keys")
 
-    def add(self, key: int, memory: Memory, text_key: str) -> None:
+    def add(self, key: int, memory: Memory, text_key: str, stamp: str = "") -> None:
         """Insert a memory; `text_key` is a keyed hash of its text (exact-duplicate detection).
-        A memory that supersedes another hides the current version of it and takes over its links
-        (`ReplicaRules.supersede`)."""
+        A memory that supersedes another joins its family of versions (`ReplicaRules.settle`)."""
         tags_json = json.dumps(list(memory.tags), ensure_ascii=False)
         dates = date_words(memory.created_at)
         self.db.execute(
             "INSERT INTO memories(key, id, text, created_at, created_ts, tags, meta, source, dates,"
-            " expires_at, expires_ts, supersedes, text_key, session)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " expires_at, expires_ts, supersedes, text_key, session, stamp)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
                 memory.id,
@@ -118,10 +118,11 @@ class Catalog(SessionQueries, ReplicaRules):
                 memory.supersedes,
                 text_key,
                 memory.session,
+                stamp,
             ),
         )
         if memory.supersedes:
-            self.supersede(memory.id, memory.supersedes)
+            self.settle([memory.id])
         self.db.execute(
             "INSERT INTO fts(rowid, text, tags, dates) VALUES (?, ?, ?, ?)",
             (key, memory.text, _fts_tags(memory.tags), dates),
@@ -130,10 +131,13 @@ class Catalog(SessionQueries, ReplicaRules):
 
     def remove(self, memory_id: str) -> int | None:
         """Delete a memory, its index entries and every link touching it; its key, or None."""
-        row = self.db.execute("SELECT key, text, tags, dates FROM memories WHERE id = ?", (memory_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT key, text, tags, dates, supersedes FROM memories WHERE id = ?", (memory_id,)
+        ).fetchone()
         if row is None:
             return None
-        key, text, tags_json, dates = row
+        key, text, tags_json, dates, supersedes = row
+        versions = [r[0] for r in self.db.execute("SELECT id FROM memories WHERE supersedes = ?", (memory_id,))]
         self.db.execute(
             "INSERT INTO fts(fts, rowid, text, tags, dates) VALUES ('delete', ?, ?, ?, ?)",
             (key, text, _fts_tags(json.loads(tags_json)), dates),
@@ -143,6 +147,7 @@ class Catalog(SessionQueries, ReplicaRules):
         self.db.execute("DELETE FROM links WHERE src = ? OR dst = ?", (memory_id, memory_id))
         self.db.execute("DELETE FROM unlinked WHERE src = ? OR dst = ?", (memory_id, memory_id))
         self.bump("forgotten")
+        self.settle([*versions, *([supersedes] if supersedes else [])])  # as if it had never been
         return key
 
     def indexed_after(self, key: int) -> list[tuple[str, str, str]]:
@@ -229,8 +234,9 @@ class Catalog(SessionQueries, ReplicaRules):
         return sorted(versions, key=lambda m: _ts(m.created_at))
 
     def relation(self, src: str, dst: str) -> str | None:
-        row = self.db.execute("SELECT rel FROM links WHERE src = ? AND dst = ?", (src, dst)).fetchone()
-        return row[0] if row else None
+        """The relation of the link shown from `src`'s current version to `dst`'s, if any."""
+        target = self.head_of(dst)
+        return next((link.rel for link in self.links_from(src) if link.dst == target), None)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -340,18 +346,50 @@ class Catalog(SessionQueries, ReplicaRules):
         return term_coverage(self.db, terms, keys, documents)
 
     def links_from(self, memory_id: str) -> list[Link]:
-        rows = self.db.execute("SELECT src, dst, rel, created_at FROM links WHERE src = ? ORDER BY seq", (memory_id,))
-        return [Link(*row) for row in rows]
+        """The links from the memory's current version, oldest first: those recorded from any of
+        its versions, each to the current version of its other end."""
+        family = self.family(memory_id)
+        return self._shown(self._link_rows("src", family)) if family else []
 
     def links_to(self, memory_id: str) -> list[Link]:
-        rows = self.db.execute("SELECT src, dst, rel, created_at FROM links WHERE dst = ? ORDER BY seq", (memory_id,))
-        return [Link(*row) for row in rows]
+        family = self.family(memory_id)
+        return self._shown(self._link_rows("dst", family)) if family else []
 
     def all_links(self) -> list[Link]:
-        return [Link(*row) for row in self.db.execute("SELECT src, dst, rel, created_at FROM links ORDER BY seq")]
+        return self._shown(
+            self.db.execute(f"SELECT src, dst, rel, created_at, stamp FROM links WHERE {_HELD} ORDER BY seq")
+        )
 
     def link_count(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM links").fetchone()[0]
+        return len(self.all_links())
+
+    def stored_links(self, src: str, dst: str) -> list[tuple[str, str]]:
+        """The recorded pairs that show as the link from `src`'s current version to `dst`'s."""
+        ends = set(self.family(dst))
+        return [(row[0], row[1]) for row in self._link_rows("src", self.family(src)) if row[1] in ends]
+
+    def _link_rows(self, column: str, ids: list[str]) -> list[tuple[str, str, str, str, str]]:
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT src, dst, rel, created_at, stamp FROM links WHERE {column} IN ({marks}) AND {_HELD} ORDER BY seq"
+        return self.db.execute(sql, ids).fetchall()
+
+    def _shown(self, rows: Iterable[tuple[str, str, str, str, str]]) -> list[Link]:
+        """Recorded links as shown: between current versions, the later of two that meet."""
+        heads: dict[str, str | None] = {}
+        shown: dict[tuple[str, str], tuple[tuple[str, str, str], Link]] = {}
+        for src, dst, rel, created_at, stamp in rows:
+            a = heads[src] if src in heads else heads.setdefault(src, self.head_of(src))
+            b = heads[dst] if dst in heads else heads.setdefault(dst, self.head_of(dst))
+            if a is None or b is None or a == b:
+                continue
+            rank = (stamp, src, dst)
+            if (a, b) not in shown or rank > shown[(a, b)][0]:
+                shown[(a, b)] = (rank, Link(a, b, rel, created_at))
+        return [link for _rank, link in shown.values()]
+
+
+#: A link whose both ends are held (one pulled before its end waits, hidden).
+_HELD = "EXISTS (SELECT 1 FROM memories WHERE id = links.src) AND EXISTS (SELECT 1 FROM memories WHERE id = links.dst)"
 
 
 _COLUMNS = "id, text, created_at, tags, meta, source, expires_at, supersedes, session"

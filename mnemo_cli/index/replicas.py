@@ -8,12 +8,15 @@ catalog. The rules here make that fold well defined whatever the records say abo
   re-pushed by a copy of the store) changes nothing, nor does one of a forgotten id (its tombstone);
 - `forget` leaves a tombstone per id (`forgotten`), kept through compaction of a synced store so a
   device's older files never bring a forgotten memory back;
-- a new version supersedes the *current* version of what it names (its family's head): two devices
-  that updated one memory concurrently keep both versions, the later one current and the other
-  hidden, in its history (`conflicts` counts them);
-- links and unlinks name the current versions of their ends and the later one wins; an unlink
-  leaves a tombstone (`unlinked`) so an older link pulled later does not come back; a link to a
-  memory that is gone is dropped;
+- the versions of a memory (linked by `supersedes`) form a family whose latest version by stamp
+  is current and the others hidden behind it, in its history: two devices that updated one memory
+  concurrently keep both versions, the later one current; a forgotten version leaves the family
+  as if it had never been;
+- links and unlinks are kept between the ids their records name (never moved, so a later record
+  cannot change what an earlier one did) and shown between the current versions of their ends;
+  of a link and an unlink of one pair the later wins, and an unlink leaves a tombstone
+  (`unlinked`) so an older link pulled later does not come back; a link to a forgotten memory is
+  dropped (and forgetting one drops its links), one to a memory not held yet waits for it;
 - `chains` holds, per device, the last remote file applied (or, for this device, pushed).
 
 Mixed into `Catalog` (index/catalog.py), whose `db`, `memories` and `links` tables it uses.
@@ -22,7 +25,7 @@ Mixed into `Catalog` (index/catalog.py), whose `db`, `memories` and `links` tabl
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 SCHEMA = """
@@ -83,25 +86,44 @@ class ReplicaRules:
             row = self.db.execute("SELECT superseded_by FROM memories WHERE id = ?", (current,)).fetchone()
         return current if row is not None else None
 
-    def supersede(self, new_id: str, parent: str) -> str | None:
-        """Make `new_id` the current version of `parent`'s family: the version it replaces (the
-        family's head, `parent` itself unless another device updated it meanwhile) is hidden and
-        its links move to `new_id`. Returns that version; None when `parent` is not held."""
-        head = self.head_of(parent)
-        if head is None or head == new_id:
-            return None
-        self.db.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (new_id, head))
-        for table in ("links", "unlinked"):
-            self.db.execute(f"UPDATE OR REPLACE {table} SET src = ? WHERE src = ?", (new_id, head))
-            self.db.execute(f"UPDATE OR REPLACE {table} SET dst = ? WHERE dst = ?", (new_id, head))
-        self.db.execute("DELETE FROM links WHERE src = dst")
-        self.db.execute("DELETE FROM unlinked WHERE src = dst")
-        if head != parent:
-            self.db.execute(
-                "INSERT INTO counters(name, value) VALUES ('conflicts', 1)"
-                " ON CONFLICT(name) DO UPDATE SET value = value + 1"
-            )
-        return head
+    def settle(self, memory_ids: Iterable[str]) -> None:
+        """Make the versions of each family touching `memory_ids` agree with the memories held: the
+        family's latest version by stamp (then date, then id) is current, the others are hidden
+        behind it, and their links move to it. A function of the memories held, whatever order
+        they came in: forgetting a version leaves the family as if it had never existed."""
+        done: set[str] = set()
+        for memory_id in memory_ids:
+            if memory_id in done:
+                continue
+            members = self._family_rows(memory_id)
+            done.update(members)
+            if not members:
+                continue
+            head = max(members, key=lambda m: (members[m][0], members[m][1], m))
+            for member, (_stamp, _created, superseded_by) in members.items():
+                wanted = None if member == head else head
+                if superseded_by != wanted:
+                    self.db.execute("UPDATE memories SET superseded_by = ? WHERE id = ?", (wanted, member))
+
+    def _family_rows(self, memory_id: str) -> dict[str, tuple[str, str, str | None]]:
+        """id → (stamp, created_at, superseded_by) of every held version linked to `memory_id` by
+        `supersedes` (through held versions only)."""
+        found: dict[str, tuple[str, str, str | None]] = {}
+        todo = [memory_id]
+        while todo and len(found) < _MAX_VERSIONS:
+            current = todo.pop()
+            if current in found:
+                continue
+            row = self.db.execute(
+                "SELECT stamp, created_at, superseded_by, supersedes FROM memories WHERE id = ?", (current,)
+            ).fetchone()
+            if row is None:
+                continue
+            found[current] = (row[0], row[1], row[2])
+            if row[3] is not None:
+                todo.append(row[3])
+            todo += [r[0] for r in self.db.execute("SELECT id FROM memories WHERE supersedes = ?", (current,))]
+        return found
 
     def family(self, memory_id: str) -> list[str]:
         """The ids of every version of `memory_id`'s memory held (itself included), in the order
@@ -142,8 +164,10 @@ class ReplicaRules:
     # -- links --------------------------------------------------------------------------------------
 
     def set_link(self, src: str, dst: str, rel: str, created_at: str, stamp: str, origin: str) -> bool:
-        """Link the current versions of `src` and `dst` (False: an end is gone, or they are one)."""
-        a, b = self.head_of(src), self.head_of(dst)
+        """Link `src` to `dst` as the record names them (False: an end was forgotten). A link is
+        shown between the current versions of its ends (`Catalog.links_from`); one to a memory
+        not held yet waits for it, hidden."""
+        a, b = self._end(src), self._end(dst)
         if a is None or b is None or a == b:
             return False
         self.db.execute("DELETE FROM unlinked WHERE src = ? AND dst = ?", (a, b))
@@ -156,9 +180,12 @@ class ReplicaRules:
         )
         return True
 
+    def _end(self, memory_id: str) -> str | None:
+        return None if self.is_forgotten(memory_id) else memory_id
+
     def set_unlink(self, src: str, dst: str, created_at: str, stamp: str, origin: str) -> bool:
-        """Remove the link between the current versions of `src` and `dst`, leaving a tombstone."""
-        a, b = self.head_of(src), self.head_of(dst)
+        """Remove the link `src` → `dst` as the record names it, leaving a tombstone."""
+        a, b = self._end(src), self._end(dst)
         if a is None or b is None:
             return False
         removed = self.db.execute("DELETE FROM links WHERE src = ? AND dst = ?", (a, b)).rowcount > 0

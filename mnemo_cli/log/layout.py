@@ -13,10 +13,12 @@ HEADER = "MNEMO"
 KEYSLOTS = ("keyslots", "keyslots.2")
 HEAD = "HEAD"
 LOCK = "lock"
+#: Held by `mnemo sync` for its whole run: one sync of a device at a time.
+SYNC_LOCK = "sync.lock"
 LOG_DIR = "log"
 INDEX_DIR = "index"
 #: The names at the top of a store folder, whatever its generation.
-TOP = (HEADER, *KEYSLOTS, HEAD, LOCK, LOG_DIR, INDEX_DIR)
+TOP = (HEADER, *KEYSLOTS, HEAD, LOCK, SYNC_LOCK, LOG_DIR, INDEX_DIR)
 #: The folders whose contents belong to one generation.
 FOLDERS = (LOG_DIR, INDEX_DIR)
 _SNAPSHOT = ".snap"

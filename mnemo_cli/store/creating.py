@@ -46,19 +46,28 @@ def create(
     if any(s.kind == "recovery" for s in secret_list):
         raise UsageError("the recovery key is made by create, not given to it")
     check_free(path)
+    store_id, data_key = aead.random_bytes(16), aead.random_bytes(32)
+    slots, recovery_text = key_admin.new_slots(
+        secret_list, data_key, KEY_ID, store_id, params, first=1, recovery=recovery, label="recovery key"
+    )
+    table = KeySlotTable(store_id, 1, tuple(slots))
+    build(path, store_header.encode(store_header.StoreHeader(store_id)), table, data_key, KEY_ID)
+    store = cls(path, store_id, data_key, table, slots[0])
+    store.recovery_key = recovery_text
+    return store
+
+
+def build(path: Path, header: bytes, table: KeySlotTable, data_key: bytes, key_id: int) -> None:
+    """Make the folder of a store with this header, key slot table and data key, and an empty log:
+    under a temporary name beside `path`, renamed into place (`StoreExists` if one appeared)."""
     fileops.make_parents(path)
     work = path.parent / f".{path.name}.init-{aead.random_bytes(6).hex()}"
-    store_id, data_key = aead.random_bytes(16), aead.random_bytes(32)
     fileops.mkdir(work)
     try:
-        fileops.create_exclusive(work / layout.HEADER, store_header.encode(store_header.StoreHeader(store_id)))
-        slots, recovery_text = key_admin.new_slots(
-            secret_list, data_key, KEY_ID, store_id, params, first=1, recovery=recovery, label="recovery key"
-        )
-        table = KeySlotTable(store_id, 1, tuple(slots))
+        fileops.create_exclusive(work / layout.HEADER, header)
         keyslot_files.write(work, table)
         fileops.create_exclusive(work / layout.LOCK, b"")
-        Journal(work, store_id, data_key).initialise(KEY_ID)
+        Journal(work, table.store_id, data_key).initialise(key_id)
         fileops.fsync_dir(work)
         try:
             fileops.rename_dir(work, path)
@@ -68,9 +77,6 @@ def create(
     except Exception:
         fileops.discard_tree(work)
         raise
-    store = cls(path, store_id, data_key, table, slots[0])
-    store.recovery_key = recovery_text
-    return store
 
 
 def check_free(path: Path) -> None:

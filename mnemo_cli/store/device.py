@@ -43,3 +43,22 @@ def device_id(store_id: bytes, location: Path, *, create: bool = True) -> bytes 
     except OSError as e:  # write_outside lets the OS's errors through
         raise StorageIOError(f"cannot keep this device's id in {path.parent}: {e.strerror or e}") from None
     return device
+
+
+def remembered_remote(store_id: bytes, location: Path) -> str | None:
+    """The remote `mnemo sync` last used for the store at `location` (None: never synced here)."""
+    try:
+        text = fileops.read_file(state_file("remotes", store_id, location)).decode("utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    return text.strip() or None
+
+
+def remember_remote(store_id: bytes, location: Path, spec: str) -> None:
+    """Keep `spec` as the remote `mnemo sync` uses when given none (beside the device id)."""
+    path = state_file("remotes", store_id, location)
+    try:
+        fileops.make_parents(path)
+        fileops.write_outside(path, [spec.encode("utf-8") + b"\n"])
+    except OSError as e:
+        raise StorageIOError(f"cannot keep the sync remote in {path.parent}: {e.strerror or e}") from None

@@ -270,15 +270,19 @@ def link(store: Store, src: str, dst: str, rel: str = "related") -> Link:
 
 def unlink(store: Store, src: str, dst: str) -> None:
     a, b = store.resolve(src), store.resolve(dst)
-    if not any(link.dst == b for link in store.state().catalog.links_from(a)):
+    pairs = store.state().catalog.stored_links(a, b)
+    if not pairs:
         raise MemoryNotFound(f"no link from {a[:12]} to {b[:12]}")
-    store._commit([Record("unlink", {"src": a, "dst": b, "created_at": values.normalise_time(None)})])
+    now = values.normalise_time(None)
+    store._commit([Record("unlink", {"src": src_id, "dst": dst_id, "created_at": now}) for src_id, dst_id in pairs])
 
 
 def forget(store: Store, refs: Iterable[str]) -> list[Memory]:
-    """Forget memories (hidden from everything at once; their text leaves the disk at `compact`)."""
+    """Forget memories, each with all its versions (hidden from everything at once; their text
+    leaves the disk at `compact`)."""
     catalog = store.state().catalog
-    ids = list(dict.fromkeys(store.resolve(ref) for ref in refs))
+    # Every version: forgetting only the current one would make the one before it current again.
+    ids = list(dict.fromkeys(i for ref in refs for i in catalog.family(store.resolve(ref))))
     forgotten = [memory for memory in (catalog.get(memory_id) for memory_id in ids) if memory is not None]
     if ids:
         now = values.normalise_time(None)

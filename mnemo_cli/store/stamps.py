@@ -53,12 +53,12 @@ def order_key(record: Record) -> str | None:
 
 
 def stamped(records: Sequence[Record], mark: str) -> list[Record]:
-    """`records` with a stamp on each that needs one, every stamp later than the fold `mark` (and
-    than each other)."""
+    """`records` with a stamp on each of this device's that needs one (a record pulled from another
+    device stays as it was written there), every stamp later than the fold `mark` and than each other."""
     clock = Clock(_NO_DEVICE, parse_stamp(mark.split(_SEPARATOR, 1)[0]) if mark else None)
     out = []
     for record in records:
-        if record.op in STAMPED and "t" not in record.fields:
+        if record.op in STAMPED and "t" not in record.fields and "from" not in record.fields:
             record = Record(record.op, {**record.fields, "t": stamp_text(clock.tick())}, record.blob)
         out.append(record)
     return out

@@ -249,7 +249,7 @@ class IndexState:
                 f.get("supersedes"),
                 f.get("session"),  # absent from records written before sessions existed
             )
-            self.catalog.add(key, memory, self.text_key(memory.text))
+            self.catalog.add(key, memory, self.text_key(memory.text), stamp)
             return key
         if record.op == "model":
             if self.catalog.count() or self.catalog.counter("forgotten"):
